@@ -1,0 +1,510 @@
+/**
+ * The clinical model shared by both front doors.
+ *
+ * `PatientSnapshot` is what `src/fhir/to-snapshot.ts` builds from FHIR resources; `Assessment` is
+ * what `evaluate()` returns. Both are plain data (JSON-serialisable) so the CDS service, the app
+ * and the tests can log, diff and snapshot them. Every finding carries `sources` (FHIR references
+ * such as `Observation/123`) so a clinician can see what it rests on.
+ */
+
+export type Gene = 'ALK' | 'ROS1';
+export const GENES: readonly Gene[] = ['ALK', 'ROS1'];
+
+/** FHIR references (`Observation/123`) a finding was read from. */
+export type Sources = string[];
+
+/** ISO 8601 date or dateTime, as found in the record. */
+export type IsoDate = string;
+
+// ---------------------------------------------------------------------------------------------
+// Data gaps: failure is data
+// ---------------------------------------------------------------------------------------------
+
+/** The parts of the record a query feeds; a failed query makes its domain "could not check". */
+export type DataDomain =
+  | 'patient'
+  | 'conditions'
+  | 'biomarkers'
+  | 'medications'
+  | 'labs'
+  | 'vital-signs'
+  | 'cardiac-studies';
+
+export const DATA_DOMAINS: readonly DataDomain[] = [
+  'patient',
+  'conditions',
+  'biomarkers',
+  'medications',
+  'labs',
+  'vital-signs',
+  'cardiac-studies',
+];
+
+export type DataGapReason =
+  | 'error'
+  | 'forbidden'
+  | 'unauthorized'
+  | 'not-found'
+  | 'timeout'
+  | 'truncated'
+  | 'not-requested'
+  | 'invalid-response';
+
+export interface DataGap {
+  /** What could not be read. */
+  domains: DataDomain[];
+  /** Query id from `src/fhir/queries.ts`, or a free description. */
+  query: string;
+  reason: DataGapReason;
+  /** Human-readable detail (HTTP status, OperationOutcome text). Never contains a token. */
+  detail: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Patient and disease
+// ---------------------------------------------------------------------------------------------
+
+export type Sex = 'female' | 'male' | 'other' | 'unknown';
+
+export interface PatientInfo {
+  id: string;
+  birthDate?: IsoDate;
+  sex: Sex;
+  sources: Sources;
+}
+
+export type Histology = 'adenocarcinoma' | 'squamous' | 'large-cell' | 'nsclc-nos' | 'unknown';
+export type Stage = 'I' | 'II' | 'III' | 'IV' | 'unknown';
+
+export interface NsclcDiagnosis {
+  histology: Histology;
+  stage: Stage;
+  /** Recurrent / metastatic disease recorded (independent of the stage grouping). */
+  metastatic: boolean;
+  recurrent: boolean;
+  onsetDate?: IsoDate;
+  display: string;
+  sources: Sources;
+}
+
+export type CnsSite = 'brain' | 'leptomeningeal';
+
+/** Clinical status as FHIR Condition.clinicalStatus says it (unknown when absent). */
+export type ConditionClinicalStatus =
+  | 'active'
+  | 'recurrence'
+  | 'relapse'
+  | 'inactive'
+  | 'remission'
+  | 'resolved'
+  | 'unknown';
+
+export interface CnsFinding {
+  site: CnsSite;
+  clinicalStatus: ConditionClinicalStatus;
+  /** true / false when the record says so (e.g. a symptom or severity coding); undefined otherwise. */
+  symptomatic?: boolean;
+  lesionCount?: number;
+  date?: IsoDate;
+  display: string;
+  sources: Sources;
+}
+
+export type Tristate = 'yes' | 'no' | 'unknown';
+
+// ---------------------------------------------------------------------------------------------
+// Biomarkers
+// ---------------------------------------------------------------------------------------------
+
+export type BiomarkerMethod = 'IHC' | 'FISH' | 'NGS-DNA' | 'NGS-RNA' | 'NGS' | 'PCR' | 'unknown';
+export type Specimen = 'tissue' | 'plasma' | 'unknown';
+
+/** What the result says about the gene. `equivocal` includes weak/indeterminate IHC staining. */
+export type BiomarkerCall = 'positive' | 'negative' | 'equivocal' | 'no-call';
+
+/** FHIR Observation.status / DiagnosticReport.status as recorded. */
+export type ResultStatus =
+  | 'registered'
+  | 'preliminary'
+  | 'final'
+  | 'amended'
+  | 'corrected'
+  | 'appended'
+  | 'partial'
+  | 'cancelled'
+  | 'entered-in-error'
+  | 'unknown';
+
+export interface BiomarkerResult {
+  gene: Gene;
+  /**
+   * `rearrangement`: the fusion / rearrangement test that decides ALK/ROS1 status.
+   * `mutation`: a kinase-domain (resistance) mutation report, which never decides status alone.
+   */
+  kind: 'rearrangement' | 'mutation';
+  method: BiomarkerMethod;
+  specimen: Specimen;
+  call: BiomarkerCall;
+  status: ResultStatus;
+  date?: IsoDate;
+  /** Resistance mutations in short protein notation (`G1202R`, `L1196M`, `G2032R`). */
+  resistanceMutations: string[];
+  fusionPartner?: string;
+  performer?: string;
+  /** The words the record used, for display ("ALK rearrangement detected by FISH"). */
+  display: string;
+  sources: Sources;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Therapy
+// ---------------------------------------------------------------------------------------------
+
+export type TherapyKind = 'tki' | 'immunotherapy' | 'chemotherapy' | 'other';
+
+export interface TherapyLine {
+  /** Knowledge-base agent id (`alectinib`), or null when the drug was not recognised. */
+  agent: string | null;
+  kind: TherapyKind;
+  display: string;
+  start?: IsoDate;
+  end?: IsoDate;
+  status: 'active' | 'ended' | 'unknown';
+  /** Why it ended, when it did. */
+  endReason?: 'progression' | 'toxicity' | 'completed' | 'other' | 'unknown';
+  /** Progression while on it (also set for progression while the line continues). */
+  progressionDate?: IsoDate;
+  progressionPattern?: 'systemic' | 'cns' | 'oligo' | 'unknown';
+  sources: Sources;
+}
+
+export interface ActiveMedication {
+  /** Knowledge-base id of the agent or interacting drug (`rifampin`), or null if unrecognised. */
+  drug: string | null;
+  display: string;
+  sources: Sources;
+}
+
+/** A draft order from CDS Hooks context (order-select / order-sign). */
+export interface DraftOrder {
+  /** `MedicationRequest/draft-1`, as the EHR names it. */
+  ref: string;
+  drug: string | null;
+  display: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurements (pre-therapy checks)
+// ---------------------------------------------------------------------------------------------
+
+export type Interpretation =
+  | 'normal'
+  | 'high'
+  | 'low'
+  | 'critical-high'
+  | 'critical-low'
+  | 'abnormal'
+  | 'critical'
+  | 'positive'
+  | 'negative';
+
+export interface Measurement {
+  /** Knowledge-base analyte id (`qtc`, `potassium`, `uric-acid`). */
+  analyte: string;
+  /** Value in the analyte's canonical unit (see knowledge `analytes`), when numeric and convertible. */
+  value?: number;
+  unit?: string;
+  /** As recorded, for display. */
+  originalValue?: string;
+  /** Coded/text result for qualitative tests (pregnancy test). */
+  call?: 'positive' | 'negative';
+  /** Set when the value could not be read or converted; the rules then say so. */
+  unreadable?: string;
+  date?: IsoDate;
+  status: ResultStatus;
+  interpretation?: Interpretation;
+  /** Reference range in the canonical unit. */
+  referenceRange?: { low?: number; high?: number };
+  sources: Sources;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The snapshot
+// ---------------------------------------------------------------------------------------------
+
+export interface PatientSnapshot {
+  patient: PatientInfo;
+  nsclc?: NsclcDiagnosis;
+  cns: CnsFinding[];
+  oligometastatic: Tristate;
+  biomarkers: BiomarkerResult[];
+  therapies: TherapyLine[];
+  activeMedications: ActiveMedication[];
+  measurements: Measurement[];
+  dataGaps: DataGap[];
+  /** Things the extractor noticed but could not resolve (kept for the clinician). */
+  notes: string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration (site-level, layered on the knowledge base)
+// ---------------------------------------------------------------------------------------------
+
+export interface ThresholdOverride {
+  /** Replace the absolute bound of the analyte's threshold of this severity. */
+  value?: number;
+  ulnMultiple?: number;
+}
+
+export interface EvaluateConfig {
+  /** Generic names of agents not available at this site (formulary). */
+  formularyUnavailable: string[];
+  /** Per-check look-back window overrides, in days. */
+  checkWindowDays: Record<string, number>;
+  /** Per-analyte, per-severity threshold overrides. */
+  thresholds: Record<string, Partial<Record<Severity, ThresholdOverride>>>;
+  /** Upper age bound for "female of reproductive potential" when no better data exists. */
+  reproductivePotentialMaxAge: number;
+  /** A molecular test this many days before a progression still counts as testing at progression. */
+  resistanceTestSlackDays: number;
+}
+
+export const DEFAULT_CONFIG: EvaluateConfig = {
+  formularyUnavailable: [],
+  checkWindowDays: {},
+  thresholds: {},
+  reproductivePotentialMaxAge: 55,
+  resistanceTestSlackDays: 30,
+};
+
+// ---------------------------------------------------------------------------------------------
+// The assessment
+// ---------------------------------------------------------------------------------------------
+
+export type Severity = 'info' | 'warning' | 'critical';
+
+export type BiomarkerStatusValue = 'positive' | 'negative' | 'equivocal' | 'unconfirmed' | 'discordant' | 'unknown';
+
+export interface GeneStatus {
+  gene: Gene;
+  status: BiomarkerStatusValue;
+  /** Plain-language reasons, in order. */
+  reasons: string[];
+  /** The result(s) the status rests on. */
+  basis: BiomarkerResult[];
+  /** Results set aside, with why (entered in error, cancelled, pending…). */
+  ignored: { result: BiomarkerResult; why: string }[];
+  resistanceMutations: { mutation: string; date?: IsoDate; sources: Sources }[];
+  /** The biomarker query failed, so the status may be incomplete. */
+  couldNotCheck: boolean;
+  evidence: string[];
+}
+
+export type OptionTier = 'preferred' | 'other';
+
+export interface TherapyOption {
+  /** Agent id (`lorlatinib`) or non-drug option id (`platinum-pemetrexed`, `clinical-trial`). */
+  id: string;
+  name: string;
+  kind: 'drug' | 'regimen' | 'trial';
+  tier: OptionTier;
+  /** Regimen rule that placed it. */
+  rule: string;
+  evidence: string[];
+  notes: string[];
+  /** True when it moved up from "other" because preferred agents are unavailable. */
+  promoted: boolean;
+}
+
+export type AvoidReason =
+  | 'wrong-gene'
+  | 'less-effective'
+  | 'poor-cns'
+  | 'prior-progression'
+  | 'resistance'
+  | 'immunotherapy'
+  | 'no-standard-tki';
+
+export interface AvoidedOption {
+  id: string;
+  name: string;
+  reason: AvoidReason;
+  /** "Why not", for the clinician. */
+  why: string;
+  severity: Severity;
+  rule: string;
+  evidence: string[];
+}
+
+export interface RegimenSituation {
+  rule: string;
+  label: string;
+  evidence: string[];
+}
+
+export interface TherapyRecommendation {
+  gene: Gene;
+  situation: RegimenSituation;
+  preferred: TherapyOption[];
+  other: TherapyOption[];
+  avoid: AvoidedOption[];
+  /** Formulary and other notes the card must say ("repotrectinib is not available at this site"). */
+  notes: string[];
+}
+
+export type CheckState = 'current' | 'stale' | 'missing' | 'abnormal' | 'could-not-check';
+
+export interface AnalyteReading {
+  analyte: string;
+  name: string;
+  measurement?: Measurement;
+  state: CheckState;
+  /** Text of the threshold applied ("> 470 ms", "> 3× ULN (ULN 40 U/L from the lab)"). */
+  threshold?: string;
+  severity?: Severity;
+  why: string;
+}
+
+export interface CheckStatus {
+  check: string;
+  name: string;
+  state: CheckState;
+  severity: Severity;
+  windowDays: number;
+  readings: AnalyteReading[];
+  /** Plain-language summary. */
+  summary: string;
+  /** Orders to suggest for what is missing, stale or could not be checked (none for vital signs). */
+  orders: CheckOrder[];
+  evidence: string[];
+}
+
+export interface CheckOrder {
+  system: string;
+  code: string;
+  display: string;
+  category: 'laboratory' | 'imaging' | 'procedure';
+}
+
+export interface AgentChecks {
+  agent: string;
+  checks: CheckStatus[];
+  /** Why each check applies to this agent (label section, seed rule). */
+  why: Record<string, { why: string; evidence: string[]; verified: boolean }[]>;
+}
+
+export interface InteractionFinding {
+  agent: string;
+  /** The other drug (active medication or another draft). */
+  with: { drug: string; display: string; sources: Sources };
+  interactionClass: string;
+  severity: Severity;
+  message: string;
+  evidence: string[];
+  verified: boolean;
+}
+
+export type OrderTopic = 'order-concordance' | 'drug-interaction' | 'pretherapy-checks' | 'biomarker-testing';
+
+export type OrderFindingCode =
+  | 'wrong-gene'
+  | 'less-effective'
+  | 'not-preferred'
+  | 'not-listed'
+  | 'poor-cns'
+  | 'prior-progression'
+  | 'resistance'
+  | 'no-standard-tki'
+  | 'immunotherapy'
+  | 'no-confirmed-biomarker'
+  | 'interaction'
+  | 'pretherapy-check'
+  | 'unrecognised-drug';
+
+export interface OrderFinding {
+  draft: string;
+  drug: string | null;
+  topic: OrderTopic;
+  code: OrderFindingCode;
+  severity: Severity;
+  message: string;
+  evidence: string[];
+  /** Agents to offer instead (preferred options for this patient). */
+  alternatives: string[];
+  /** For pretherapy-check findings: the check statuses behind it. */
+  checks?: CheckStatus[];
+  interaction?: InteractionFinding;
+}
+
+export type TestingKind =
+  | 'initial-testing'
+  | 'confirm-equivocal'
+  | 'confirm-screen'
+  | 'review-discordant'
+  | 'confirm-in-tissue'
+  | 'repeat-failed'
+  | 'resistance-testing'
+  | 'could-not-check';
+
+export interface TestingRecommendation {
+  kind: TestingKind;
+  genes: Gene[];
+  severity: Severity;
+  /** What to order, in words (becomes ServiceRequest.code.text). */
+  test: string;
+  why: string;
+  evidence: string[];
+}
+
+export interface LocalTherapyInfo {
+  kind: 'oligometastatic' | 'cns-lesions' | 'oligoprogression';
+  message: string;
+  evidence: string[];
+}
+
+export interface Notice {
+  severity: Severity;
+  message: string;
+  sources: Sources;
+}
+
+export interface TherapyHistorySummary {
+  lines: TherapyLine[];
+  current?: TherapyLine;
+  /** 1 + prior lines that ended in (or with presumed) progression. */
+  lineNumber: number;
+  /** No ALK/ROS1 TKI progressed on yet. */
+  tkiNaive: boolean;
+  progressedOn: string[];
+  /** Lines whose end reason is not recorded: treated as progression, and said so. */
+  presumedProgression: string[];
+}
+
+export interface DiseaseSummary {
+  nsclc?: NsclcDiagnosis;
+  advanced: Tristate;
+  cnsDisease: boolean;
+  leptomeningeal: boolean;
+  cnsFindings: CnsFinding[];
+  oligometastatic: Tristate;
+}
+
+export interface Assessment {
+  knowledgeVersion: string;
+  evaluatedAt: IsoDate;
+  patientId: string;
+  biomarkers: Record<Gene, GeneStatus>;
+  /** The single gene that drives therapy choice; null unless exactly one is positive. */
+  driver: Gene | null;
+  disease: DiseaseSummary;
+  therapy: TherapyHistorySummary;
+  recommendation: TherapyRecommendation | null;
+  /** Pre-therapy checks for each candidate agent (preferred, other, drafted, current). */
+  checks: AgentChecks[];
+  interactions: InteractionFinding[];
+  orderFindings: OrderFinding[];
+  testing: TestingRecommendation[];
+  localTherapy: LocalTherapyInfo[];
+  dataGaps: DataGap[];
+  notices: Notice[];
+}

@@ -1,0 +1,288 @@
+/**
+ * Pre-therapy checks "before the first dose" (clinical spec §3).
+ *
+ * Each check is current, stale, missing, abnormal, or could-not-check. A failed query is never
+ * shown as missing or normal [spec §5]: when the domain a check reads could not be read, the check
+ * is "could not check" unless what was found is already abnormal (abnormal is never reassuring).
+ */
+import type { Analyte, CheckDefinition, Knowledge, Threshold, Tki } from '../../knowledge/index.ts';
+import { ageInYears, byDateDesc, dayOf, daysBefore } from '../dates.ts';
+import type {
+  AgentChecks,
+  AnalyteReading,
+  CheckOrder,
+  CheckState,
+  CheckStatus,
+  DataGap,
+  EvaluateConfig,
+  Gene,
+  IsoDate,
+  Measurement,
+  PatientSnapshot,
+  Severity,
+} from '../model.ts';
+
+const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+export const maxSeverity = (a: Severity, b: Severity): Severity => (SEVERITY_RANK[a] >= SEVERITY_RANK[b] ? a : b);
+
+const UNUSABLE_STATUS = new Set(['entered-in-error', 'cancelled', 'registered']);
+
+interface ThresholdHit {
+  severity: Severity;
+  text: string;
+}
+
+function formatValue(value: number, unit: string): string {
+  const rounded = Math.abs(value) >= 100 ? Math.round(value) : Math.round(value * 100) / 100;
+  return `${rounded} ${unit}`;
+}
+
+/** The worst threshold a value crosses, with a readable statement of the bound applied. */
+export function applyThresholds(
+  analyte: Analyte,
+  m: Measurement,
+  config: EvaluateConfig,
+  agent: Tki | undefined,
+): ThresholdHit | undefined {
+  let worst: ThresholdHit | undefined;
+  const consider = (hit: ThresholdHit) => {
+    if (!worst || SEVERITY_RANK[hit.severity] > SEVERITY_RANK[worst.severity]) worst = hit;
+  };
+
+  if (m.call !== undefined || analyte.qualitative) {
+    if (m.call === 'positive') consider({ severity: 'warning', text: 'positive' });
+  }
+  if (m.value !== undefined) {
+    for (const t of analyte.thresholds) {
+      const override = config.thresholds[analyte.id]?.[t.severity];
+      const bound = boundFor(t, analyte, m, override);
+      if (!bound) continue;
+      const crossed =
+        t.direction === 'above' ? m.value > bound.value : t.direction === 'at-or-above' ? m.value >= bound.value : m.value < bound.value;
+      if (!crossed) continue;
+      const severity: Severity =
+        t.onlyBefore === 'qt-prolonging' && !agent?.qtProlonging ? 'warning' : t.severity;
+      const op = t.direction === 'above' ? '>' : t.direction === 'at-or-above' ? '≥' : '<';
+      consider({ severity, text: `${op} ${bound.label}` });
+    }
+  }
+  // The lab's own critical flag is never overridden by our defaults.
+  if (m.interpretation && ['critical-high', 'critical-low', 'critical'].includes(m.interpretation)) {
+    consider({ severity: 'warning', text: `flagged ${m.interpretation.replace('-', ' ')} by the laboratory` });
+  }
+  if (m.value === undefined && m.call === undefined && m.interpretation && ['high', 'low', 'abnormal'].includes(m.interpretation)) {
+    consider({ severity: 'warning', text: `flagged ${m.interpretation} by the laboratory (value not readable)` });
+  }
+  return worst;
+}
+
+function boundFor(
+  t: Threshold,
+  analyte: Analyte,
+  m: Measurement,
+  override: { value?: number; ulnMultiple?: number } | undefined,
+): { value: number; label: string } | undefined {
+  const unit = analyte.unit;
+  switch (t.basis) {
+    case 'absolute': {
+      const v = override?.value ?? t.value;
+      return v === undefined ? undefined : { value: v, label: formatValue(v, unit) };
+    }
+    case 'reference-high': {
+      const lab = m.referenceRange?.high;
+      if (lab !== undefined) return { value: lab, label: `${formatValue(lab, unit)} (laboratory upper limit)` };
+      const v = override?.value ?? t.value;
+      return v === undefined ? undefined : { value: v, label: `${formatValue(v, unit)} (default upper limit)` };
+    }
+    case 'reference-low': {
+      const lab = m.referenceRange?.low;
+      if (lab !== undefined) return { value: lab, label: `${formatValue(lab, unit)} (laboratory lower limit)` };
+      const v = override?.value ?? t.value;
+      return v === undefined ? undefined : { value: v, label: `${formatValue(v, unit)} (default lower limit)` };
+    }
+    case 'uln-multiple': {
+      const multiple = override?.ulnMultiple ?? t.ulnMultiple ?? 1;
+      const labUln = m.referenceRange?.high;
+      const uln = labUln ?? analyte.defaultUln;
+      if (uln === undefined) return undefined;
+      const source = labUln !== undefined ? 'laboratory' : 'default';
+      return { value: uln * multiple, label: `${multiple}× ULN (ULN ${formatValue(uln, unit)}, ${source})` };
+    }
+  }
+}
+
+function latestUsable(measurements: readonly Measurement[], analyteId: string): Measurement | undefined {
+  return measurements
+    .filter((m) => m.analyte === analyteId && !UNUSABLE_STATUS.has(m.status))
+    .sort(byDateDesc)[0];
+}
+
+function readAnalyte(
+  analyte: Analyte,
+  windowDays: number,
+  snapshot: PatientSnapshot,
+  gaps: readonly DataGap[],
+  config: EvaluateConfig,
+  agent: Tki | undefined,
+  now: IsoDate,
+): AnalyteReading {
+  const m = latestUsable(snapshot.measurements, analyte.id);
+  const gap = gaps.find((g) => g.domains.includes(analyte.domain));
+  const base = { analyte: analyte.id, name: analyte.name, ...(m ? { measurement: m } : {}) };
+
+  if (!m) {
+    return gap
+      ? { ...base, state: 'could-not-check', why: `${analyte.name}: could not check (${gap.detail || gap.reason}).` }
+      : { ...base, state: 'missing', why: `${analyte.name}: no result on file.` };
+  }
+  const shown = m.value !== undefined ? formatValue(m.value, analyte.unit) : (m.originalValue ?? m.call ?? 'result');
+  const age = daysBefore(m.date, now);
+  const hit = applyThresholds(analyte, m, config, agent);
+  const current = age !== undefined && age <= windowDays && age >= -1;
+
+  if (hit && current) {
+    return { ...base, state: 'abnormal', severity: hit.severity, threshold: hit.text, why: `${analyte.name} ${shown} on ${dayOf(m.date)} (${hit.text}).` };
+  }
+  if (m.value === undefined && m.call === undefined && !hit) {
+    return {
+      ...base,
+      state: 'could-not-check',
+      why: `${analyte.name} on ${dayOf(m.date)}: the value could not be interpreted (${m.unreadable ?? 'no value'}).`,
+    };
+  }
+  if (gap) {
+    return { ...base, state: 'could-not-check', why: `${analyte.name}: could not check for newer results (${gap.detail || gap.reason}); last ${shown} on ${dayOf(m.date)}.` };
+  }
+  if (!current) {
+    const when = age === undefined ? 'undated' : `${age} days ago`;
+    return {
+      ...base,
+      state: 'stale',
+      ...(hit ? { threshold: hit.text } : {}),
+      why: `${analyte.name} ${shown} on ${dayOf(m.date)} (${when}; window ${windowDays} days)${hit ? `, and it was abnormal (${hit.text})` : ''}.`,
+    };
+  }
+  return { ...base, state: 'current', why: `${analyte.name} ${shown} on ${dayOf(m.date)}.` };
+}
+
+const STATE_RANK: Record<CheckState, number> = { current: 0, stale: 1, missing: 2, 'could-not-check': 3, abnormal: 4 };
+
+function combine(def: CheckDefinition, readings: AnalyteReading[]): CheckState {
+  const optional = new Set(def.analytes.filter((a) => a.optional).map((a) => a.analyte));
+  if (readings.some((r) => r.state === 'abnormal')) return 'abnormal';
+  if (def.require === 'any') {
+    if (readings.some((r) => r.state === 'current')) return 'current';
+    if (readings.some((r) => r.state === 'could-not-check')) return 'could-not-check';
+    if (readings.some((r) => r.state === 'stale')) return 'stale';
+    return 'missing';
+  }
+  const required = readings.filter((r) => !optional.has(r.analyte));
+  return required.reduce<CheckState>((worst, r) => (STATE_RANK[r.state] > STATE_RANK[worst] ? r.state : worst), 'current');
+}
+
+const NEEDS_ORDER = new Set<CheckState>(['missing', 'stale', 'could-not-check']);
+
+/** Orders for what is missing, stale or unverifiable; optional analytes never trigger an order alone. */
+function ordersFor(def: CheckDefinition, readings: AnalyteReading[], state: CheckState): CheckOrder[] {
+  const optional = new Set(def.analytes.filter((a) => a.optional).map((a) => a.analyte));
+  const needed = (a: string) => !optional.has(a) && readings.some((r) => r.analyte === a && NEEDS_ORDER.has(r.state));
+  const chosen =
+    def.require === 'any'
+      ? NEEDS_ORDER.has(state)
+        ? def.orders.slice(0, 1)
+        : []
+      : def.orders.filter((o) => o.covers.some(needed));
+  return chosen.map((o) => ({ system: o.coding.system, code: o.coding.code, display: o.coding.display, category: o.category }));
+}
+
+export function evaluateCheck(
+  def: CheckDefinition,
+  kb: Knowledge,
+  snapshot: PatientSnapshot,
+  config: EvaluateConfig,
+  agent: Tki | undefined,
+  now: IsoDate,
+): CheckStatus {
+  const windowDays = config.checkWindowDays[def.id] ?? def.windowDays;
+  const readings = def.analytes.map(({ analyte }) => {
+    const a = kb.analytes.get(analyte);
+    if (!a) throw new Error(`unknown analyte ${analyte}`);
+    return readAnalyte(a, windowDays, snapshot, snapshot.dataGaps, config, agent, now);
+  });
+  const optional = new Set(def.analytes.filter((a) => a.optional).map((a) => a.analyte));
+  const shownReadings = readings.filter((r) => !optional.has(r.analyte) || r.measurement);
+  const state = combine(def, readings);
+  const severity =
+    state === 'abnormal'
+      ? readings.reduce<Severity>((s, r) => (r.state === 'abnormal' && r.severity ? maxSeverity(s, r.severity) : s), 'warning')
+      : 'info';
+  const label: Record<CheckState, string> = {
+    current: 'done',
+    stale: 'out of date',
+    missing: 'missing',
+    abnormal: 'abnormal',
+    'could-not-check': 'could not check',
+  };
+  const evidence = [...new Set([...def.evidence, ...def.analytes.flatMap((a) => kb.analytes.get(a.analyte)?.evidence ?? [])])];
+  return {
+    check: def.id,
+    name: def.name,
+    state,
+    severity,
+    windowDays,
+    readings: shownReadings,
+    summary: `${def.name}: ${label[state]}. ${shownReadings.map((r) => r.why).join(' ')}`,
+    orders: ordersFor(def, readings, state),
+    evidence,
+  };
+}
+
+function isFemaleOfReproductivePotential(snapshot: PatientSnapshot, config: EvaluateConfig, now: IsoDate): boolean {
+  if (snapshot.patient.sex !== 'female') return false;
+  const age = ageInYears(snapshot.patient.birthDate, now);
+  return age === undefined || age <= config.reproductivePotentialMaxAge;
+}
+
+/** Which checks an agent needs for this patient, with why: label, gene rule [S001], pregnancy. */
+export function requiredChecks(
+  kb: Knowledge,
+  agent: Tki,
+  gene: Gene | null,
+  snapshot: PatientSnapshot,
+  config: EvaluateConfig,
+  now: IsoDate,
+): AgentChecks['why'] {
+  const why: AgentChecks['why'] = {};
+  const add = (check: string, entry: { why: string; evidence: string[]; verified: boolean }) => {
+    (why[check] ??= []).push(entry);
+  };
+  for (const bc of agent.baselineChecks) add(bc.check, { why: bc.why, evidence: bc.evidence, verified: bc.verified });
+  for (const g of kb.geneBaselineChecks.filter((x) => x.gene === gene && agent.genes.includes(x.gene))) {
+    for (const c of g.checks) add(c, { why: g.why, evidence: g.evidence, verified: true });
+  }
+  if (isFemaleOfReproductivePotential(snapshot, config, now)) {
+    const contraception =
+      agent.contraception === 'non-hormonal' ? ' Advise non-hormonal contraception (the drug lowers hormonal contraceptive exposure).' : '';
+    add(kb.pregnancyCheck.check, { why: `${kb.pregnancyCheck.why}.${contraception}`, evidence: agent.embryoFetalEvidence, verified: true });
+  }
+  return why;
+}
+
+export function evaluateAgentChecks(
+  kb: Knowledge,
+  agent: Tki,
+  gene: Gene | null,
+  snapshot: PatientSnapshot,
+  config: EvaluateConfig,
+  now: IsoDate,
+): AgentChecks {
+  const why = requiredChecks(kb, agent, gene, snapshot, config, now);
+  const checks = Object.keys(why).map((id) => {
+    const def = kb.checks.get(id);
+    if (!def) throw new Error(`unknown check ${id}`);
+    const status = evaluateCheck(def, kb, snapshot, config, agent, now);
+    const extra = (why[id] ?? []).flatMap((w) => w.evidence);
+    return { ...status, evidence: [...new Set([...extra, ...status.evidence])] };
+  });
+  return { agent: agent.id, checks, why };
+}

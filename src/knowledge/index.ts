@@ -1,0 +1,223 @@
+/**
+ * Loads the knowledge base: parses every data file with its zod schema, then checks the
+ * cross-references (evidence ids, agent ids, check ids) so an inconsistent edit fails at load.
+ */
+import checksData from './data/checks.json' with { type: 'json' };
+import codesData from './data/codes.json' with { type: 'json' };
+import drugsData from './data/drugs.json' with { type: 'json' };
+import evidenceData from './data/evidence.json' with { type: 'json' };
+import guidanceData from './data/guidance.json' with { type: 'json' };
+import interactingData from './data/interacting-drugs.json' with { type: 'json' };
+import metaData from './data/meta.json' with { type: 'json' };
+import regimensData from './data/regimens.json' with { type: 'json' };
+import {
+  type Agent,
+  type Analyte,
+  type CheckDefinition,
+  ChecksFileSchema,
+  type Codes,
+  CodesSchema,
+  DrugsFileSchema,
+  type Evidence,
+  EvidenceFileSchema,
+  type Guidance,
+  GuidanceFileSchema,
+  type InteractingDrug,
+  InteractingDrugsFileSchema,
+  type InteractionClass,
+  KnowledgeMetaSchema,
+  type NonDrugOption,
+  type RegimenRule,
+  RegimensFileSchema,
+  type Tki,
+} from './schema.ts';
+
+export type * from './schema.ts';
+
+export interface Knowledge {
+  version: string;
+  date: string;
+  scope: string;
+  codes: Codes;
+  agents: ReadonlyMap<string, Agent>;
+  tkis: readonly Tki[];
+  interactingDrugs: ReadonlyMap<string, InteractingDrug>;
+  interactionClassNames: Readonly<Record<InteractionClass, string>>;
+  interactionClassEvidence: Readonly<Record<InteractionClass, string[]>>;
+  analytes: ReadonlyMap<string, Analyte>;
+  checks: ReadonlyMap<string, CheckDefinition>;
+  geneBaselineChecks: ReturnType<typeof ChecksFileSchema.parse>['geneBaselineChecks'];
+  pregnancyCheck: { check: string; why: string };
+  regimens: ReturnType<typeof RegimensFileSchema.parse>;
+  nonDrugOptions: ReadonlyMap<string, NonDrugOption>;
+  regimenRules: readonly RegimenRule[];
+  guidance: Guidance;
+  evidence: ReadonlyMap<string, Evidence>;
+}
+
+/** Raw data files, so tests can load modified copies through the same validation. */
+export interface KnowledgeSources {
+  meta: unknown;
+  codes: unknown;
+  drugs: unknown;
+  interacting: unknown;
+  checks: unknown;
+  regimens: unknown;
+  guidance: unknown;
+  evidence: unknown;
+}
+
+export const bundledSources: KnowledgeSources = {
+  meta: metaData,
+  codes: codesData,
+  drugs: drugsData,
+  interacting: interactingData,
+  checks: checksData,
+  regimens: regimensData,
+  guidance: guidanceData,
+  evidence: evidenceData,
+};
+
+export class KnowledgeError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid knowledge base:\n- ${problems.join('\n- ')}`);
+    this.name = 'KnowledgeError';
+  }
+}
+
+function indexById<T extends { id: string }>(items: readonly T[], what: string, problems: string[]): Map<string, T> {
+  const map = new Map<string, T>();
+  for (const item of items) {
+    if (map.has(item.id)) problems.push(`duplicate ${what} id "${item.id}"`);
+    map.set(item.id, item);
+  }
+  return map;
+}
+
+export function loadKnowledge(sources: KnowledgeSources = bundledSources): Knowledge {
+  const meta = KnowledgeMetaSchema.parse(sources.meta);
+  const codes = CodesSchema.parse(sources.codes);
+  const drugs = DrugsFileSchema.parse(sources.drugs);
+  const interacting = InteractingDrugsFileSchema.parse(sources.interacting);
+  const checksFile = ChecksFileSchema.parse(sources.checks);
+  const regimens = RegimensFileSchema.parse(sources.regimens);
+  const guidance = GuidanceFileSchema.parse(sources.guidance);
+  const evidenceFile = EvidenceFileSchema.parse(sources.evidence);
+
+  const problems: string[] = [];
+  const evidence = indexById(evidenceFile.evidence, 'evidence', problems);
+  const agents = indexById(drugs.agents, 'agent', problems);
+  const interactingDrugs = indexById(interacting.drugs, 'interacting drug', problems);
+  const analytes = indexById(checksFile.analytes, 'analyte', problems);
+  const checks = indexById(checksFile.checks, 'check', problems);
+  const nonDrugOptions = indexById(regimens.nonDrugOptions, 'non-drug option', problems);
+  indexById(regimens.rules, 'regimen rule', problems);
+  for (const drugId of interactingDrugs.keys()) {
+    if (agents.has(drugId)) problems.push(`"${drugId}" is both an agent and an interacting drug`);
+  }
+
+  const requireEvidence = (ids: readonly string[], where: string) => {
+    for (const eid of ids) if (!evidence.has(eid)) problems.push(`${where} cites unknown evidence "${eid}"`);
+  };
+  const requireCheck = (cid: string, where: string) => {
+    if (!checks.has(cid)) problems.push(`${where} names unknown check "${cid}"`);
+  };
+  const requireOption = (oid: string, where: string) => {
+    if (!agents.has(oid) && !nonDrugOptions.has(oid)) problems.push(`${where} names unknown agent "${oid}"`);
+  };
+
+  for (const agent of drugs.agents) {
+    requireEvidence(agent.indicationEvidence, `agent ${agent.id}`);
+    if (agent.kind !== 'tki') continue;
+    requireEvidence([...agent.cnsEvidence, ...agent.efficacyEvidence, ...agent.embryoFetalEvidence], `agent ${agent.id}`);
+    for (const bc of agent.baselineChecks) {
+      requireCheck(bc.check, `agent ${agent.id}`);
+      requireEvidence(bc.evidence, `agent ${agent.id} check ${bc.check}`);
+    }
+    for (const ix of agent.interactions) requireEvidence(ix.evidence, `agent ${agent.id} interaction ${ix.class}`);
+    for (const note of agent.dosingNotes) requireEvidence(note.evidence, `agent ${agent.id} dosing note`);
+  }
+  for (const [cls, ids] of Object.entries(interacting.classEvidence)) requireEvidence(ids, `interaction class ${cls}`);
+  for (const analyte of checksFile.analytes) requireEvidence(analyte.evidence, `analyte ${analyte.id}`);
+  for (const check of checksFile.checks) {
+    requireEvidence(check.evidence, `check ${check.id}`);
+    for (const a of check.analytes) {
+      if (!analytes.has(a.analyte)) problems.push(`check ${check.id} names unknown analyte "${a.analyte}"`);
+    }
+    for (const order of check.orders) {
+      for (const a of order.covers) {
+        if (!check.analytes.some((x) => x.analyte === a)) problems.push(`check ${check.id} order covers "${a}"`);
+      }
+    }
+  }
+  for (const g of checksFile.geneBaselineChecks) {
+    for (const c of g.checks) requireCheck(c, `gene baseline ${g.gene}`);
+    requireEvidence(g.evidence, `gene baseline ${g.gene}`);
+  }
+  requireCheck(checksFile.pregnancyCheck.check, 'pregnancyCheck');
+
+  for (const opt of regimens.nonDrugOptions) {
+    requireEvidence(opt.evidence, `option ${opt.id}`);
+    for (const alternatives of opt.components ?? []) for (const a of alternatives) requireOption(a, `option ${opt.id}`);
+  }
+  for (const entry of [regimens.wrongGene, regimens.poorCns, regimens.priorProgression]) {
+    requireEvidence(entry.evidence, 'regimen defaults');
+  }
+  for (const avoid of regimens.geneWideAvoid) {
+    requireOption(avoid.id, `gene-wide avoid (${avoid.gene})`);
+    requireEvidence(avoid.evidence, `gene-wide avoid ${avoid.id}`);
+  }
+  for (const rule of regimens.rules) {
+    requireEvidence(rule.evidence, `rule ${rule.id}`);
+    for (const ref of [...rule.preferred, ...rule.other]) {
+      requireOption(ref.id, `rule ${rule.id}`);
+      requireEvidence(ref.evidence, `rule ${rule.id} option ${ref.id}`);
+      for (const p of ref.ifProgressedOnAny ?? []) requireOption(p, `rule ${rule.id} option ${ref.id}`);
+    }
+    for (const ref of rule.avoid) {
+      requireOption(ref.id, `rule ${rule.id} avoid`);
+      requireEvidence(ref.evidence, `rule ${rule.id} avoid ${ref.id}`);
+    }
+    for (const p of rule.when.progressedOnAny ?? []) requireOption(p, `rule ${rule.id} when`);
+  }
+  for (const [kind, entry] of Object.entries(guidance.testing)) requireEvidence(entry.evidence, `testing ${kind}`);
+  for (const [kind, entry] of Object.entries(guidance.localTherapy)) requireEvidence(entry.evidence, `local ${kind}`);
+  for (const [kind, entry] of Object.entries(guidance.biomarkerRules)) requireEvidence(entry.evidence, `biomarker ${kind}`);
+
+  if (problems.length > 0) throw new KnowledgeError(problems);
+
+  const tkis = drugs.agents.filter((a): a is Tki => a.kind === 'tki');
+  return {
+    version: meta.version,
+    date: meta.date,
+    scope: meta.scope,
+    codes,
+    agents,
+    tkis,
+    interactingDrugs,
+    interactionClassNames: interacting.classes,
+    interactionClassEvidence: interacting.classEvidence,
+    analytes,
+    checks,
+    geneBaselineChecks: checksFile.geneBaselineChecks,
+    pregnancyCheck: checksFile.pregnancyCheck,
+    regimens,
+    nonDrugOptions,
+    regimenRules: [...regimens.rules].sort((a, b) => b.priority - a.priority),
+    guidance,
+    evidence,
+  };
+}
+
+let cached: Knowledge | undefined;
+
+/** The bundled knowledge base, validated once per process. */
+export function getKnowledge(): Knowledge {
+  cached ??= loadKnowledge();
+  return cached;
+}
+
+/** Display name of an agent or non-drug option. */
+export function optionName(kb: Knowledge, optionId: string): string {
+  return kb.nonDrugOptions.get(optionId)?.name ?? optionId;
+}

@@ -1,0 +1,302 @@
+/**
+ * Clinical spec §2 (systemic therapy): every row of the ALK and ROS1 tables, the formulary rule
+ * and local-therapy information, as scenarios named by situation and expected outcome.
+ */
+import { describe, expect, it } from 'vitest';
+import { evaluate } from '../../../src/core/evaluate.ts';
+import type { AvoidReason, EvaluateConfig, PatientSnapshot } from '../../../src/core/model.ts';
+import { alkFish, brainMets, daysAgo, kb, line, mutationReport, NOW, progressedOn, ros1Fish, snapshot } from './builders.ts';
+
+interface Scenario {
+  name: string;
+  record: PatientSnapshot;
+  config?: Partial<EvaluateConfig>;
+  rule: string;
+  preferred: string[];
+  other: string[];
+  avoid?: [string, AvoidReason][];
+  note?: RegExp;
+}
+
+const alk = (s: Partial<PatientSnapshot> = {}) => snapshot({ biomarkers: [alkFish('positive')], ...s });
+const ros1 = (s: Partial<PatientSnapshot> = {}) => snapshot({ biomarkers: [ros1Fish('positive')], ...s });
+
+const scenarios: Scenario[] = [
+  // ALK-positive table
+  {
+    name: 'ALK+ first line, no CNS disease → alectinib, brigatinib, lorlatinib preferred; ensartinib, crizotinib, ceritinib other; ICI avoided',
+    record: alk(),
+    rule: 'alk-first-line',
+    preferred: ['alectinib', 'brigatinib', 'lorlatinib'],
+    other: ['ensartinib', 'crizotinib', 'ceritinib'],
+    avoid: [['pembrolizumab', 'immunotherapy'], ['nivolumab', 'immunotherapy'], ['entrectinib', 'wrong-gene'], ['repotrectinib', 'wrong-gene']],
+  },
+  {
+    name: 'ALK+ first line with brain metastases → alectinib, lorlatinib preferred; brigatinib other; crizotinib avoided (poor CNS penetration)',
+    record: alk({ cns: [brainMets()] }),
+    rule: 'alk-first-line-cns',
+    preferred: ['alectinib', 'lorlatinib'],
+    other: ['brigatinib'],
+    avoid: [['crizotinib', 'poor-cns']],
+  },
+  {
+    name: 'ALK+ first line with leptomeningeal disease → CNS row',
+    record: alk({ cns: [brainMets({ site: 'leptomeningeal', display: 'Leptomeningeal metastases' })] }),
+    rule: 'alk-first-line-cns',
+    preferred: ['alectinib', 'lorlatinib'],
+    other: ['brigatinib'],
+    avoid: [['crizotinib', 'poor-cns']],
+  },
+  {
+    name: 'ALK+ after progression on crizotinib → alectinib, lorlatinib preferred; brigatinib, ceritinib other; crizotinib not again',
+    record: alk({ therapies: [progressedOn('crizotinib')] }),
+    rule: 'alk-after-crizotinib',
+    preferred: ['alectinib', 'lorlatinib'],
+    other: ['brigatinib', 'ceritinib'],
+    avoid: [['crizotinib', 'prior-progression']],
+  },
+  {
+    name: 'ALK+ after progression on alectinib → lorlatinib preferred; brigatinib other (after alectinib); crizotinib avoided',
+    record: alk({ therapies: [progressedOn('alectinib')] }),
+    rule: 'alk-after-second-generation',
+    preferred: ['lorlatinib'],
+    other: ['brigatinib'],
+    avoid: [['crizotinib', 'resistance'], ['alectinib', 'prior-progression']],
+  },
+  {
+    name: 'ALK+ after progression on brigatinib → lorlatinib preferred; brigatinib not offered again',
+    record: alk({ therapies: [progressedOn('brigatinib')] }),
+    rule: 'alk-after-second-generation',
+    preferred: ['lorlatinib'],
+    other: [],
+    avoid: [['brigatinib', 'prior-progression'], ['crizotinib', 'resistance']],
+  },
+  {
+    name: 'ALK+ after progression on ensartinib → lorlatinib preferred',
+    record: alk({ therapies: [progressedOn('ensartinib')] }),
+    rule: 'alk-after-second-generation',
+    preferred: ['lorlatinib'],
+    other: [],
+  },
+  {
+    name: 'ALK+ with G1202R after alectinib → lorlatinib only; all others resistant',
+    record: alk({ biomarkers: [alkFish('positive', { date: daysAgo(700) }), mutationReport('ALK', ['G1202R'])], therapies: [progressedOn('alectinib')] }),
+    rule: 'alk-g1202r',
+    preferred: ['lorlatinib'],
+    other: [],
+    avoid: [['alectinib', 'resistance'], ['brigatinib', 'resistance'], ['ceritinib', 'resistance'], ['crizotinib', 'resistance'], ['ensartinib', 'resistance']],
+  },
+  {
+    name: 'ALK+ with compound L1196M + G1202R → no standard TKI: clinical trial, platinum + pemetrexed',
+    record: alk({ biomarkers: [alkFish('positive', { date: daysAgo(900) }), mutationReport('ALK', ['L1196M', 'G1202R'])], therapies: [progressedOn('crizotinib', 400), progressedOn('lorlatinib')] }),
+    rule: 'alk-compound-l1196m-g1202r',
+    preferred: ['clinical-trial', 'platinum-pemetrexed'],
+    other: [],
+    avoid: [['lorlatinib', 'resistance']],
+  },
+  {
+    name: 'ALK+ after progression on lorlatinib → no standard TKI: clinical trial, platinum + pemetrexed',
+    record: alk({ therapies: [progressedOn('alectinib', 500), progressedOn('lorlatinib')] }),
+    rule: 'alk-after-lorlatinib',
+    preferred: ['clinical-trial', 'platinum-pemetrexed'],
+    other: [],
+    avoid: [['lorlatinib', 'prior-progression'], ['alectinib', 'prior-progression']],
+  },
+  // ROS1-positive table
+  {
+    name: 'ROS1+ first line, no CNS disease → crizotinib, entrectinib, repotrectinib preferred; taletrectinib, ceritinib, lorlatinib other; alectinib never',
+    record: ros1(),
+    rule: 'ros1-first-line',
+    preferred: ['crizotinib', 'entrectinib', 'repotrectinib'],
+    other: ['taletrectinib', 'ceritinib', 'lorlatinib'],
+    avoid: [['alectinib', 'wrong-gene'], ['brigatinib', 'less-effective'], ['ensartinib', 'less-effective'], ['pembrolizumab', 'immunotherapy']],
+  },
+  {
+    name: 'ROS1+ first line with brain metastases → entrectinib, repotrectinib preferred; lorlatinib other; crizotinib and alectinib avoided',
+    record: ros1({ cns: [brainMets()] }),
+    rule: 'ros1-first-line-cns',
+    preferred: ['entrectinib', 'repotrectinib'],
+    other: ['lorlatinib', 'taletrectinib'],
+    avoid: [['crizotinib', 'poor-cns'], ['alectinib', 'wrong-gene']],
+  },
+  {
+    name: 'ROS1+ after progression on crizotinib → repotrectinib, lorlatinib preferred; entrectinib other; alectinib and crizotinib avoided',
+    record: ros1({ therapies: [progressedOn('crizotinib')] }),
+    rule: 'ros1-after-crizotinib-or-ceritinib',
+    preferred: ['repotrectinib', 'lorlatinib'],
+    other: ['entrectinib'],
+    avoid: [['alectinib', 'wrong-gene'], ['crizotinib', 'prior-progression']],
+  },
+  {
+    name: 'ROS1+ after progression on ceritinib → repotrectinib, lorlatinib preferred',
+    record: ros1({ therapies: [progressedOn('ceritinib')] }),
+    rule: 'ros1-after-crizotinib-or-ceritinib',
+    preferred: ['repotrectinib', 'lorlatinib'],
+    other: ['entrectinib'],
+    avoid: [['ceritinib', 'prior-progression']],
+  },
+  {
+    name: 'ROS1+ after progression on entrectinib → repotrectinib (not given yet), lorlatinib preferred; chemotherapy other',
+    record: ros1({ therapies: [progressedOn('entrectinib')] }),
+    rule: 'ros1-after-entrectinib-or-repotrectinib',
+    preferred: ['repotrectinib', 'lorlatinib'],
+    other: ['platinum-pemetrexed'],
+    avoid: [['entrectinib', 'prior-progression'], ['alectinib', 'wrong-gene']],
+  },
+  {
+    name: 'ROS1+ after progression on repotrectinib → lorlatinib preferred; repotrectinib not again',
+    record: ros1({ therapies: [progressedOn('repotrectinib')] }),
+    rule: 'ros1-after-entrectinib-or-repotrectinib',
+    preferred: ['lorlatinib'],
+    other: ['platinum-pemetrexed'],
+    avoid: [['repotrectinib', 'prior-progression']],
+  },
+  {
+    name: 'ROS1+ with G2032R after crizotinib → repotrectinib preferred; taletrectinib other; crizotinib and entrectinib avoided',
+    record: ros1({ biomarkers: [ros1Fish('positive', { date: daysAgo(700) }), mutationReport('ROS1', ['G2032R'])], therapies: [progressedOn('crizotinib')] }),
+    rule: 'ros1-g2032r',
+    preferred: ['repotrectinib'],
+    other: ['taletrectinib'],
+    avoid: [['crizotinib', 'resistance'], ['entrectinib', 'resistance'], ['alectinib', 'wrong-gene']],
+  },
+  {
+    name: 'ROS1+ with targeted options exhausted → platinum + pemetrexed and clinical trial; immunotherapy still avoided',
+    record: ros1({ therapies: [progressedOn('crizotinib', 900), progressedOn('repotrectinib', 400), progressedOn('lorlatinib', 20)] }),
+    rule: 'ros1-targeted-options-exhausted',
+    preferred: ['platinum-pemetrexed', 'clinical-trial'],
+    other: [],
+    avoid: [['pembrolizumab', 'immunotherapy'], ['lorlatinib', 'prior-progression']],
+    note: /No targeted option/,
+  },
+  // Formulary
+  {
+    name: 'ROS1+ first line, repotrectinib unavailable → crizotinib and entrectinib preferred; the card says why',
+    record: ros1(),
+    config: { formularyUnavailable: ['repotrectinib'] },
+    rule: 'ros1-first-line',
+    preferred: ['crizotinib', 'entrectinib'],
+    other: ['taletrectinib', 'ceritinib', 'lorlatinib'],
+    note: /Repotrectinib \(Augtyro\) is not available at this site/,
+  },
+  {
+    name: 'ROS1+ brain metastases, entrectinib and repotrectinib unavailable → lorlatinib moves up, and the card says why',
+    record: ros1({ cns: [brainMets()] }),
+    config: { formularyUnavailable: ['entrectinib', 'REPOTRECTINIB '] },
+    rule: 'ros1-first-line-cns',
+    preferred: ['lorlatinib'],
+    other: ['taletrectinib'],
+    note: /Lorlatinib \(Lorbrena\) moved up because Entrectinib \(Rozlytrek\), Repotrectinib \(Augtyro\) are not available/,
+  },
+  {
+    name: 'ALK+ first line, alectinib, brigatinib and lorlatinib unavailable → ensartinib moves up; crizotinib, ceritinib remain other',
+    record: alk(),
+    config: { formularyUnavailable: ['alectinib', 'brigatinib', 'lorlatinib'] },
+    rule: 'alk-first-line',
+    preferred: ['ensartinib'],
+    other: ['crizotinib', 'ceritinib'],
+    note: /moved up/,
+  },
+  // History details
+  {
+    name: 'ALK+ with crizotinib ended and no reason recorded → treated as progression, and said so',
+    record: alk({ therapies: [line('crizotinib', { status: 'ended', end: daysAgo(30) })] }),
+    rule: 'alk-after-crizotinib',
+    preferred: ['alectinib', 'lorlatinib'],
+    other: ['brigatinib', 'ceritinib'],
+    avoid: [['crizotinib', 'prior-progression']],
+  },
+  {
+    name: 'ALK+ with alectinib stopped for toxicity (no progression) → still first line; alectinib annotated',
+    record: alk({ therapies: [line('alectinib', { status: 'ended', end: daysAgo(30), endReason: 'toxicity' })] }),
+    rule: 'alk-first-line',
+    preferred: ['alectinib', 'brigatinib', 'lorlatinib'],
+    other: ['ensartinib', 'crizotinib', 'ceritinib'],
+  },
+  {
+    name: 'ALK+ on alectinib with oligoprogression (continuing) → not a failed line; first-line row, currently receiving alectinib',
+    record: alk({ therapies: [line('alectinib', { progressionDate: daysAgo(10), progressionPattern: 'oligo' })] }),
+    rule: 'alk-first-line',
+    preferred: ['alectinib', 'brigatinib', 'lorlatinib'],
+    other: ['ensartinib', 'crizotinib', 'ceritinib'],
+    note: /Currently receiving Alectinib/,
+  },
+];
+
+describe('clinical spec §2: therapy options', () => {
+  it.each(scenarios)('$name', ({ record, config, rule, preferred, other, avoid, note }) => {
+    const a = evaluate(record, kb, { now: NOW, ...(config ? { config } : {}) });
+    const rec = a.recommendation;
+    expect(rec).not.toBeNull();
+    if (!rec) return;
+    expect(rec.situation.rule).toBe(rule);
+    expect(rec.preferred.map((o) => o.id)).toEqual(preferred);
+    expect(rec.other.map((o) => o.id)).toEqual(other);
+    for (const [id, reason] of avoid ?? []) {
+      expect(rec.avoid.some((x) => x.id === id && x.reason === reason), `${id} avoided for ${reason}`).toBe(true);
+    }
+    // Nothing is both offered and avoided; every entry carries its source.
+    const offered = [...rec.preferred, ...rec.other].map((o) => o.id);
+    for (const x of rec.avoid) expect(offered).not.toContain(x.id);
+    for (const o of [...rec.preferred, ...rec.other]) {
+      expect(o.evidence.length, `${o.id} evidence`).toBeGreaterThan(0);
+      for (const e of o.evidence) expect(kb.evidence.has(e), e).toBe(true);
+    }
+    for (const x of rec.avoid) expect(x.evidence.length, `${x.id} evidence`).toBeGreaterThan(0);
+    if (note) expect([...rec.notes, ...[...rec.preferred, ...rec.other].flatMap((o) => o.notes)].join(' ')).toMatch(note);
+  });
+
+  it('presumed progression is stated as an ambiguity notice', () => {
+    const a = evaluate(alk({ therapies: [line('crizotinib', { status: 'ended', end: daysAgo(30) })] }), kb, { now: NOW });
+    expect(a.notices.some((n) => /no reason recorded: treated as progression/.test(n.message))).toBe(true);
+    expect(a.recommendation?.avoid.find((x) => x.id === 'crizotinib')?.why).toMatch(/presumed/);
+  });
+
+  it('a patient stopped for toxicity has the agent annotated', () => {
+    const a = evaluate(alk({ therapies: [line('alectinib', { status: 'ended', end: daysAgo(30), endReason: 'toxicity' })] }), kb, { now: NOW });
+    expect(a.recommendation?.preferred.find((o) => o.id === 'alectinib')?.notes.join(' ')).toMatch(/toxicity/);
+  });
+
+  it('counts the line of therapy from progression events (a combination line counts once)', () => {
+    const a = evaluate(
+      alk({
+        therapies: [
+          line('carboplatin', { status: 'ended', start: daysAgo(900), end: daysAgo(800), endReason: 'progression' }),
+          line('pemetrexed', { status: 'ended', start: daysAgo(900), end: daysAgo(795), endReason: 'progression' }),
+          progressedOn('crizotinib', 100),
+          line('alectinib', { start: daysAgo(90) }),
+        ],
+      }),
+      kb,
+      { now: NOW },
+    );
+    expect(a.therapy.lineNumber).toBe(3);
+    expect(a.therapy.current?.agent).toBe('alectinib');
+    expect(a.therapy.tkiNaive).toBe(false);
+  });
+});
+
+describe('clinical spec §2: local therapy (information, never an order)', () => {
+  it('oligometastatic disease → consider local ablative therapy (SBRT, surgery)', () => {
+    const a = evaluate(alk({ oligometastatic: 'yes' }), kb, { now: NOW });
+    expect(a.localTherapy.map((l) => l.kind)).toEqual(['oligometastatic']);
+    expect(a.localTherapy[0]?.message).toMatch(/SBRT/);
+    expect(a.localTherapy[0]?.evidence).toContain('S000-5.3');
+  });
+
+  it('brain metastases → SRS / WBRT / surgery information; radiation may be deferred with a CNS-active TKI', () => {
+    const a = evaluate(ros1({ cns: [brainMets()] }), kb, { now: NOW });
+    expect(a.localTherapy.map((l) => l.kind)).toEqual(['cns-lesions']);
+    expect(a.localTherapy[0]?.message).toMatch(/SRS.*WBRT.*deferred/);
+  });
+
+  it('oligoprogression on a TKI → local therapy and continue the TKI', () => {
+    const a = evaluate(alk({ therapies: [line('alectinib', { progressionDate: daysAgo(10), progressionPattern: 'oligo' })] }), kb, { now: NOW });
+    expect(a.localTherapy.map((l) => l.kind)).toEqual(['oligoprogression']);
+    expect(a.localTherapy[0]?.message).toMatch(/continue the TKI/);
+  });
+
+  it('no local-therapy information without NSCLC or a driver', () => {
+    const a = evaluate(snapshot({ nsclc: undefined, oligometastatic: 'yes' }), kb, { now: NOW });
+    expect(a.localTherapy).toEqual([]);
+  });
+});
