@@ -24,8 +24,8 @@ import { localTherapyInfo } from './rules/local-therapy.ts';
 import { evaluateOrders } from './rules/order-checks.ts';
 import { evaluateAgentChecks } from './rules/pretherapy-checks.ts';
 import { recommendTesting } from './rules/testing.ts';
-import { candidateTkis, recommendTherapy } from './rules/therapy-options.ts';
 import { progressionEvents, summariseTherapy } from './rules/therapy-history.ts';
+import { candidateTkis, recommendTherapy } from './rules/therapy-options.ts';
 
 export interface EvaluateOptions {
   /** The moment of evaluation (ISO 8601). Look-back windows count back from it. */
@@ -37,7 +37,9 @@ export interface EvaluateOptions {
 export function evaluate(snapshot: PatientSnapshot, kb: Knowledge, options: EvaluateOptions): Assessment {
   const config: EvaluateConfig = { ...DEFAULT_CONFIG, ...options.config };
   const { now } = options;
-  const notices: Notice[] = [...snapshot.notes.map((n) => ({ severity: 'info' as const, message: n, sources: [] }))];
+  const notices: Notice[] = [
+    ...snapshot.notes.map((n) => ({ severity: 'info' as const, message: n, sources: [] })),
+  ];
 
   const biomarkers = reconcileGenes(
     {
@@ -55,12 +57,17 @@ export function evaluate(snapshot: PatientSnapshot, kb: Knowledge, options: Eval
   notices.push(...disease.notices, ...therapy.notices);
 
   const recommendation = driver
-    ? recommendTherapy(kb, driver, biomarkers[driver] as GeneStatus, disease.summary, therapy.summary, config).recommendation
+    ? recommendTherapy(kb, driver, biomarkers[driver] as GeneStatus, disease.summary, therapy.summary, config)
+        .recommendation
     : null;
 
   const drafts = options.draftOrders ?? [];
-  const draftedTkis = drafts.map((d) => (d.drug ? kb.agents.get(d.drug) : undefined)).filter((a) => a?.kind === 'tki');
-  const agentsToCheck = [...new Map([...candidateTkis(kb, recommendation), ...draftedTkis].map((a) => [a?.id, a])).values()];
+  const draftedTkis = drafts
+    .map((d) => (d.drug ? kb.agents.get(d.drug) : undefined))
+    .filter((a) => a?.kind === 'tki');
+  const agentsToCheck = [
+    ...new Map([...candidateTkis(kb, recommendation), ...draftedTkis].map((a) => [a?.id, a])).values(),
+  ];
   const checks: AgentChecks[] = agentsToCheck.flatMap((agent) =>
     agent?.kind === 'tki' ? [evaluateAgentChecks(kb, agent, driver, snapshot, config, now)] : [],
   );

@@ -283,7 +283,13 @@ export const DEFAULT_CONFIG: EvaluateConfig = {
 
 export type Severity = 'info' | 'warning' | 'critical';
 
-export type BiomarkerStatusValue = 'positive' | 'negative' | 'equivocal' | 'unconfirmed' | 'discordant' | 'unknown';
+export type BiomarkerStatusValue =
+  | 'positive'
+  | 'negative'
+  | 'equivocal'
+  | 'unconfirmed'
+  | 'discordant'
+  | 'unknown';
 
 export interface GeneStatus {
   gene: Gene;

@@ -2,6 +2,8 @@
  * Loads the knowledge base: parses every data file with its zod schema, then checks the
  * cross-references (evidence ids, agent ids, check ids) so an inconsistent edit fails at load.
  */
+
+import { codeProblem } from './code-formats.ts';
 import checksData from './data/checks.json' with { type: 'json' };
 import codesData from './data/codes.json' with { type: 'json' };
 import drugsData from './data/drugs.json' with { type: 'json' };
@@ -85,7 +87,11 @@ export class KnowledgeError extends Error {
   }
 }
 
-function indexById<T extends { id: string }>(items: readonly T[], what: string, problems: string[]): Map<string, T> {
+function indexById<T extends { id: string }>(
+  items: readonly T[],
+  what: string,
+  problems: string[],
+): Map<string, T> {
   const map = new Map<string, T>();
   for (const item of items) {
     if (map.has(item.id)) problems.push(`duplicate ${what} id "${item.id}"`);
@@ -129,15 +135,20 @@ export function loadKnowledge(sources: KnowledgeSources = bundledSources): Knowl
   for (const agent of drugs.agents) {
     requireEvidence(agent.indicationEvidence, `agent ${agent.id}`);
     if (agent.kind !== 'tki') continue;
-    requireEvidence([...agent.cnsEvidence, ...agent.efficacyEvidence, ...agent.embryoFetalEvidence], `agent ${agent.id}`);
+    requireEvidence(
+      [...agent.cnsEvidence, ...agent.efficacyEvidence, ...agent.embryoFetalEvidence],
+      `agent ${agent.id}`,
+    );
     for (const bc of agent.baselineChecks) {
       requireCheck(bc.check, `agent ${agent.id}`);
       requireEvidence(bc.evidence, `agent ${agent.id} check ${bc.check}`);
     }
-    for (const ix of agent.interactions) requireEvidence(ix.evidence, `agent ${agent.id} interaction ${ix.class}`);
+    for (const ix of agent.interactions)
+      requireEvidence(ix.evidence, `agent ${agent.id} interaction ${ix.class}`);
     for (const note of agent.dosingNotes) requireEvidence(note.evidence, `agent ${agent.id} dosing note`);
   }
-  for (const [cls, ids] of Object.entries(interacting.classEvidence)) requireEvidence(ids, `interaction class ${cls}`);
+  for (const [cls, ids] of Object.entries(interacting.classEvidence))
+    requireEvidence(ids, `interaction class ${cls}`);
   for (const analyte of checksFile.analytes) requireEvidence(analyte.evidence, `analyte ${analyte.id}`);
   for (const check of checksFile.checks) {
     requireEvidence(check.evidence, `check ${check.id}`);
@@ -146,7 +157,8 @@ export function loadKnowledge(sources: KnowledgeSources = bundledSources): Knowl
     }
     for (const order of check.orders) {
       for (const a of order.covers) {
-        if (!check.analytes.some((x) => x.analyte === a)) problems.push(`check ${check.id} order covers "${a}"`);
+        if (!check.analytes.some((x) => x.analyte === a))
+          problems.push(`check ${check.id} order covers "${a}"`);
       }
     }
   }
@@ -158,7 +170,8 @@ export function loadKnowledge(sources: KnowledgeSources = bundledSources): Knowl
 
   for (const opt of regimens.nonDrugOptions) {
     requireEvidence(opt.evidence, `option ${opt.id}`);
-    for (const alternatives of opt.components ?? []) for (const a of alternatives) requireOption(a, `option ${opt.id}`);
+    for (const alternatives of opt.components ?? [])
+      for (const a of alternatives) requireOption(a, `option ${opt.id}`);
   }
   for (const entry of [regimens.wrongGene, regimens.poorCns, regimens.priorProgression]) {
     requireEvidence(entry.evidence, 'regimen defaults');
@@ -180,9 +193,17 @@ export function loadKnowledge(sources: KnowledgeSources = bundledSources): Knowl
     }
     for (const p of rule.when.progressedOnAny ?? []) requireOption(p, `rule ${rule.id} when`);
   }
-  for (const [kind, entry] of Object.entries(guidance.testing)) requireEvidence(entry.evidence, `testing ${kind}`);
-  for (const [kind, entry] of Object.entries(guidance.localTherapy)) requireEvidence(entry.evidence, `local ${kind}`);
-  for (const [kind, entry] of Object.entries(guidance.biomarkerRules)) requireEvidence(entry.evidence, `biomarker ${kind}`);
+  for (const [kind, entry] of Object.entries(guidance.testing))
+    requireEvidence(entry.evidence, `testing ${kind}`);
+  for (const [kind, entry] of Object.entries(guidance.localTherapy))
+    requireEvidence(entry.evidence, `local ${kind}`);
+  for (const [kind, entry] of Object.entries(guidance.biomarkerRules))
+    requireEvidence(entry.evidence, `biomarker ${kind}`);
+
+  for (const { system, code, where } of allCodings({ codes, drugs, interacting, checksFile })) {
+    const problem = codeProblem(system, code);
+    if (problem) problems.push(`${where}: ${problem}`);
+  }
 
   if (problems.length > 0) throw new KnowledgeError(problems);
 
@@ -207,6 +228,40 @@ export function loadKnowledge(sources: KnowledgeSources = bundledSources): Knowl
     guidance,
     evidence,
   };
+}
+
+interface CodingRef {
+  system: string;
+  code: string;
+  where: string;
+}
+
+/** Every coding in the data, wherever it sits, for the format checks. */
+function allCodings(files: {
+  codes: Codes;
+  drugs: { agents: Agent[] };
+  interacting: { drugs: InteractingDrug[] };
+  checksFile: { analytes: Analyte[]; checks: CheckDefinition[] };
+}): CodingRef[] {
+  const out: CodingRef[] = [];
+  const walk = (value: unknown, where: string) => {
+    if (Array.isArray(value)) {
+      for (const [i, v] of value.entries()) walk(v, `${where}[${i}]`);
+    } else if (value && typeof value === 'object') {
+      const o = value as Record<string, unknown>;
+      if (typeof o.system === 'string' && typeof o.code === 'string')
+        out.push({ system: o.system, code: o.code, where });
+      for (const [k, v] of Object.entries(o)) walk(v, `${where}.${k}`);
+    }
+  };
+  walk(files.codes, 'codes');
+  walk(files.checksFile, 'checks');
+  const rx = 'http://www.nlm.nih.gov/research/umls/rxnorm';
+  for (const a of files.drugs.agents)
+    if (a.rxnorm) out.push({ system: rx, code: a.rxnorm.code, where: `agent ${a.id}` });
+  for (const d of files.interacting.drugs)
+    if (d.rxnorm) out.push({ system: rx, code: d.rxnorm.code, where: `drug ${d.id}` });
+  return out;
 }
 
 let cached: Knowledge | undefined;

@@ -352,7 +352,12 @@ export const GuidanceFileSchema = z.object({
       'resistance-testing',
       'could-not-check',
     ]),
-    z.object({ test: z.string().min(1), why: z.string().min(1), severity: SeveritySchema, evidence: evidenceIds }),
+    z.object({
+      test: z.string().min(1),
+      why: z.string().min(1),
+      severity: SeveritySchema,
+      evidence: evidenceIds,
+    }),
   ),
   localTherapy: z.record(
     z.enum(['oligometastatic', 'cns-lesions', 'oligoprogression']),

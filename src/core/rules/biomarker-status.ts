@@ -129,7 +129,8 @@ export function evaluateGeneStatus(
       reasons.push(
         `Results disagree: ${b.definitivePositive.map(describeResult).join('; ')} versus ${contradicting.map(describeResult).join('; ')}.`,
       );
-      if (gene === 'ROS1' || contradicting.some((r) => r.method === 'FISH')) reasons.push(cite('fish-may-miss'));
+      if (gene === 'ROS1' || contradicting.some((r) => r.method === 'FISH'))
+        reasons.push(cite('fish-may-miss'));
     } else {
       status = 'positive';
       basis = b.definitivePositive;
@@ -161,13 +162,21 @@ export function evaluateGeneStatus(
     } else {
       status = 'unconfirmed';
       basis = b.screenPositive;
-      reasons.push(`Only a ROS1 IHC screen is positive (${b.screenPositive.map(describeResult).join('; ')}).`, cite('ros1-ihc-screen'));
-      if (b.weakNegative.length > 0) reasons.push(`Also on file: ${b.weakNegative.map(describeResult).join('; ')}. ${cite('fish-may-miss')}`);
+      reasons.push(
+        `Only a ROS1 IHC screen is positive (${b.screenPositive.map(describeResult).join('; ')}).`,
+        cite('ros1-ihc-screen'),
+      );
+      if (b.weakNegative.length > 0)
+        reasons.push(
+          `Also on file: ${b.weakNegative.map(describeResult).join('; ')}. ${cite('fish-may-miss')}`,
+        );
     }
   } else if (b.preliminaryPositive.length > 0) {
     status = 'unconfirmed';
     basis = b.preliminaryPositive;
-    reasons.push(`Preliminary result only, awaiting the final report: ${b.preliminaryPositive.map(describeResult).join('; ')}.`);
+    reasons.push(
+      `Preliminary result only, awaiting the final report: ${b.preliminaryPositive.map(describeResult).join('; ')}.`,
+    );
   } else if (b.equivocal.length > 0) {
     const confirmingNegative = [...b.tissueNegative, ...b.weakNegative].filter((r) => r.method !== 'IHC');
     if (confirmingNegative.some((r) => !isPlasmaOrDna(r))) {
@@ -197,7 +206,8 @@ export function evaluateGeneStatus(
     else reasons.push(`No ${gene} result on file.`);
   }
 
-  for (const r of b.failed) if (!basis.includes(r)) ignored.push({ result: r, why: 'no call (failed or inconclusive)' });
+  for (const r of b.failed)
+    if (!basis.includes(r)) ignored.push({ result: r, why: 'no call (failed or inconclusive)' });
 
   const mutationResults = usable.filter((r) => r.kind === 'mutation' || r.resistanceMutations.length > 0);
   const mutations = new Map<string, GeneStatus['resistanceMutations'][number]>();
@@ -216,7 +226,8 @@ export function evaluateGeneStatus(
   }
 
   const couldNotCheck = dataGaps.some((g) => g.domains.includes('biomarkers'));
-  if (couldNotCheck) reasons.push('Some biomarker results could not be read from the EHR: this status may be incomplete.');
+  if (couldNotCheck)
+    reasons.push('Some biomarker results could not be read from the EHR: this status may be incomplete.');
 
   return {
     gene,
@@ -237,7 +248,10 @@ export function reconcileGenes(statuses: Record<Gene, GeneStatus>, kb: Knowledge
   const mark = (s: GeneStatus): GeneStatus => ({
     ...s,
     status: 'discordant',
-    reasons: [...s.reasons, `Both ALK and ROS1 are reported positive. ${rule?.text ?? ''} Review both results.`],
+    reasons: [
+      ...s.reasons,
+      `Both ALK and ROS1 are reported positive. ${rule?.text ?? ''} Review both results.`,
+    ],
     evidence: [...new Set([...s.evidence, ...(rule?.evidence ?? [])])],
   });
   return { ALK: mark(statuses.ALK), ROS1: mark(statuses.ROS1) };

@@ -23,7 +23,8 @@ export function summariseDisease(snapshot: PatientSnapshot): { summary: DiseaseS
   }
 
   let advanced: Tristate = 'unknown';
-  if (nsclc && (nsclc.stage === 'IV' || nsclc.metastatic || nsclc.recurrent || activeCns.length > 0)) advanced = 'yes';
+  if (nsclc && (nsclc.stage === 'IV' || nsclc.metastatic || nsclc.recurrent || activeCns.length > 0))
+    advanced = 'yes';
   else if (activeCns.length > 0) advanced = 'yes';
   else if (nsclc && (nsclc.stage === 'I' || nsclc.stage === 'II' || nsclc.stage === 'III')) advanced = 'no';
 
@@ -31,7 +32,11 @@ export function summariseDisease(snapshot: PatientSnapshot): { summary: DiseaseS
     notices.push({ severity: 'info', message: 'No NSCLC diagnosis found in the record.', sources: [] });
   } else {
     if (nsclc.histology === 'unknown') {
-      notices.push({ severity: 'info', message: `Histology not recorded for "${nsclc.display}".`, sources: nsclc.sources });
+      notices.push({
+        severity: 'info',
+        message: `Histology not recorded for "${nsclc.display}".`,
+        sources: nsclc.sources,
+      });
     }
     if (advanced === 'unknown') {
       notices.push({

@@ -24,7 +24,11 @@ export function interactionClasses(kb: Knowledge, drugId: string): InteractionCl
   return classes;
 }
 
-export function evaluateInteractions(kb: Knowledge, tki: Tki, others: readonly OtherDrug[]): InteractionFinding[] {
+export function evaluateInteractions(
+  kb: Knowledge,
+  tki: Tki,
+  others: readonly OtherDrug[],
+): InteractionFinding[] {
   const findings: InteractionFinding[] = [];
   for (const other of others) {
     if (other.drug === tki.id) continue;

@@ -20,7 +20,11 @@ export function localTherapyInfo(
   if (disease.oligometastatic === 'yes') add('oligometastatic');
   if (disease.cnsDisease) add('cns-lesions');
   const oligoprogressing = history.lines.some(
-    (l) => l.kind === 'tki' && l.status === 'active' && l.progressionPattern === 'oligo' && l.progressionDate !== undefined,
+    (l) =>
+      l.kind === 'tki' &&
+      l.status === 'active' &&
+      l.progressionPattern === 'oligo' &&
+      l.progressionDate !== undefined,
   );
   if (oligoprogressing) add('oligoprogression');
   return info;

@@ -18,7 +18,7 @@ import type {
   Severity,
   TherapyRecommendation,
 } from '../model.ts';
-import { type OtherDrug, evaluateInteractions } from './interactions.ts';
+import { evaluateInteractions, type OtherDrug } from './interactions.ts';
 import { evaluateAgentChecks, maxSeverity } from './pretherapy-checks.ts';
 import { displayName } from './therapy-options.ts';
 
@@ -61,7 +61,9 @@ function concordanceFindings(draft: DraftOrder, tki: Tki, ctx: OrderContext): Or
         code: 'no-confirmed-biomarker',
         severity: 'warning',
         message: `${name} ordered without a confirmed ALK- or ROS1-positive result (${biomarkerPhrase(biomarkers)}${anyPositive ? '; results disagree' : ''}).`,
-        evidence: [...new Set(['spec-clinical-rules', ...biomarkers.ALK.evidence, ...biomarkers.ROS1.evidence])],
+        evidence: [
+          ...new Set(['spec-clinical-rules', ...biomarkers.ALK.evidence, ...biomarkers.ROS1.evidence]),
+        ],
         alternatives: [],
       },
     ];
@@ -146,7 +148,10 @@ function pretherapyFinding(draft: DraftOrder, tki: Tki, ctx: OrderContext): Orde
   const result = evaluateAgentChecks(kb, tki, driver, snapshot, config, now);
   const open = result.checks.filter((c) => c.state !== 'current');
   if (open.length === 0) return [];
-  const severity = open.reduce<Severity>((s, c) => maxSeverity(s, c.state === 'abnormal' ? c.severity : 'info'), 'info');
+  const severity = open.reduce<Severity>(
+    (s, c) => maxSeverity(s, c.state === 'abnormal' ? c.severity : 'info'),
+    'info',
+  );
   return [
     {
       draft: draft.ref,
@@ -163,7 +168,9 @@ function pretherapyFinding(draft: DraftOrder, tki: Tki, ctx: OrderContext): Orde
 }
 
 function activeAsOthers(active: readonly ActiveMedication[]): OtherDrug[] {
-  return active.filter((m): m is ActiveMedication & { drug: string } => m.drug !== null).map((m) => ({ drug: m.drug, display: m.display, sources: m.sources }));
+  return active
+    .filter((m): m is ActiveMedication & { drug: string } => m.drug !== null)
+    .map((m) => ({ drug: m.drug, display: m.display, sources: m.sources }));
 }
 
 export function evaluateOrders(drafts: readonly DraftOrder[], ctx: OrderContext): OrderFinding[] {

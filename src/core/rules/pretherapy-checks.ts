@@ -23,7 +23,8 @@ import type {
 } from '../model.ts';
 
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
-export const maxSeverity = (a: Severity, b: Severity): Severity => (SEVERITY_RANK[a] >= SEVERITY_RANK[b] ? a : b);
+export const maxSeverity = (a: Severity, b: Severity): Severity =>
+  SEVERITY_RANK[a] >= SEVERITY_RANK[b] ? a : b;
 
 const UNUSABLE_STATUS = new Set(['entered-in-error', 'cancelled', 'registered']);
 
@@ -58,7 +59,11 @@ export function applyThresholds(
       const bound = boundFor(t, analyte, m, override);
       if (!bound) continue;
       const crossed =
-        t.direction === 'above' ? m.value > bound.value : t.direction === 'at-or-above' ? m.value >= bound.value : m.value < bound.value;
+        t.direction === 'above'
+          ? m.value > bound.value
+          : t.direction === 'at-or-above'
+            ? m.value >= bound.value
+            : m.value < bound.value;
       if (!crossed) continue;
       const severity: Severity =
         t.onlyBefore === 'qt-prolonging' && !agent?.qtProlonging ? 'warning' : t.severity;
@@ -68,10 +73,21 @@ export function applyThresholds(
   }
   // The lab's own critical flag is never overridden by our defaults.
   if (m.interpretation && ['critical-high', 'critical-low', 'critical'].includes(m.interpretation)) {
-    consider({ severity: 'warning', text: `flagged ${m.interpretation.replace('-', ' ')} by the laboratory` });
+    consider({
+      severity: 'warning',
+      text: `flagged ${m.interpretation.replace('-', ' ')} by the laboratory`,
+    });
   }
-  if (m.value === undefined && m.call === undefined && m.interpretation && ['high', 'low', 'abnormal'].includes(m.interpretation)) {
-    consider({ severity: 'warning', text: `flagged ${m.interpretation} by the laboratory (value not readable)` });
+  if (
+    m.value === undefined &&
+    m.call === undefined &&
+    m.interpretation &&
+    ['high', 'low', 'abnormal'].includes(m.interpretation)
+  ) {
+    consider({
+      severity: 'warning',
+      text: `flagged ${m.interpretation} by the laboratory (value not readable)`,
+    });
   }
   return worst;
 }
@@ -90,15 +106,21 @@ function boundFor(
     }
     case 'reference-high': {
       const lab = m.referenceRange?.high;
-      if (lab !== undefined) return { value: lab, label: `${formatValue(lab, unit)} (laboratory upper limit)` };
+      if (lab !== undefined)
+        return { value: lab, label: `${formatValue(lab, unit)} (laboratory upper limit)` };
       const v = override?.value ?? t.value;
-      return v === undefined ? undefined : { value: v, label: `${formatValue(v, unit)} (default upper limit)` };
+      return v === undefined
+        ? undefined
+        : { value: v, label: `${formatValue(v, unit)} (default upper limit)` };
     }
     case 'reference-low': {
       const lab = m.referenceRange?.low;
-      if (lab !== undefined) return { value: lab, label: `${formatValue(lab, unit)} (laboratory lower limit)` };
+      if (lab !== undefined)
+        return { value: lab, label: `${formatValue(lab, unit)} (laboratory lower limit)` };
       const v = override?.value ?? t.value;
-      return v === undefined ? undefined : { value: v, label: `${formatValue(v, unit)} (default lower limit)` };
+      return v === undefined
+        ? undefined
+        : { value: v, label: `${formatValue(v, unit)} (default lower limit)` };
     }
     case 'uln-multiple': {
       const multiple = override?.ulnMultiple ?? t.ulnMultiple ?? 1;
@@ -132,16 +154,27 @@ function readAnalyte(
 
   if (!m) {
     return gap
-      ? { ...base, state: 'could-not-check', why: `${analyte.name}: could not check (${gap.detail || gap.reason}).` }
+      ? {
+          ...base,
+          state: 'could-not-check',
+          why: `${analyte.name}: could not check (${gap.detail || gap.reason}).`,
+        }
       : { ...base, state: 'missing', why: `${analyte.name}: no result on file.` };
   }
-  const shown = m.value !== undefined ? formatValue(m.value, analyte.unit) : (m.originalValue ?? m.call ?? 'result');
+  const shown =
+    m.value !== undefined ? formatValue(m.value, analyte.unit) : (m.originalValue ?? m.call ?? 'result');
   const age = daysBefore(m.date, now);
   const hit = applyThresholds(analyte, m, config, agent);
   const current = age !== undefined && age <= windowDays && age >= -1;
 
   if (hit && current) {
-    return { ...base, state: 'abnormal', severity: hit.severity, threshold: hit.text, why: `${analyte.name} ${shown} on ${dayOf(m.date)} (${hit.text}).` };
+    return {
+      ...base,
+      state: 'abnormal',
+      severity: hit.severity,
+      threshold: hit.text,
+      why: `${analyte.name} ${shown} on ${dayOf(m.date)} (${hit.text}).`,
+    };
   }
   if (m.value === undefined && m.call === undefined && !hit) {
     return {
@@ -151,7 +184,11 @@ function readAnalyte(
     };
   }
   if (gap) {
-    return { ...base, state: 'could-not-check', why: `${analyte.name}: could not check for newer results (${gap.detail || gap.reason}); last ${shown} on ${dayOf(m.date)}.` };
+    return {
+      ...base,
+      state: 'could-not-check',
+      why: `${analyte.name}: could not check for newer results (${gap.detail || gap.reason}); last ${shown} on ${dayOf(m.date)}.`,
+    };
   }
   if (!current) {
     const when = age === undefined ? 'undated' : `${age} days ago`;
@@ -165,7 +202,13 @@ function readAnalyte(
   return { ...base, state: 'current', why: `${analyte.name} ${shown} on ${dayOf(m.date)}.` };
 }
 
-const STATE_RANK: Record<CheckState, number> = { current: 0, stale: 1, missing: 2, 'could-not-check': 3, abnormal: 4 };
+const STATE_RANK: Record<CheckState, number> = {
+  current: 0,
+  stale: 1,
+  missing: 2,
+  'could-not-check': 3,
+  abnormal: 4,
+};
 
 function combine(def: CheckDefinition, readings: AnalyteReading[]): CheckState {
   const optional = new Set(def.analytes.filter((a) => a.optional).map((a) => a.analyte));
@@ -176,8 +219,12 @@ function combine(def: CheckDefinition, readings: AnalyteReading[]): CheckState {
     if (readings.some((r) => r.state === 'stale')) return 'stale';
     return 'missing';
   }
-  const required = readings.filter((r) => !optional.has(r.analyte));
-  return required.reduce<CheckState>((worst, r) => (STATE_RANK[r.state] > STATE_RANK[worst] ? r.state : worst), 'current');
+  // An optional analyte counts once the record may hold it but could not be read (never reassuring).
+  const required = readings.filter((r) => !optional.has(r.analyte) || r.state === 'could-not-check');
+  return required.reduce<CheckState>(
+    (worst, r) => (STATE_RANK[r.state] > STATE_RANK[worst] ? r.state : worst),
+    'current',
+  );
 }
 
 const NEEDS_ORDER = new Set<CheckState>(['missing', 'stale', 'could-not-check']);
@@ -185,14 +232,20 @@ const NEEDS_ORDER = new Set<CheckState>(['missing', 'stale', 'could-not-check'])
 /** Orders for what is missing, stale or unverifiable; optional analytes never trigger an order alone. */
 function ordersFor(def: CheckDefinition, readings: AnalyteReading[], state: CheckState): CheckOrder[] {
   const optional = new Set(def.analytes.filter((a) => a.optional).map((a) => a.analyte));
-  const needed = (a: string) => !optional.has(a) && readings.some((r) => r.analyte === a && NEEDS_ORDER.has(r.state));
+  const needed = (a: string) =>
+    !optional.has(a) && readings.some((r) => r.analyte === a && NEEDS_ORDER.has(r.state));
   const chosen =
     def.require === 'any'
       ? NEEDS_ORDER.has(state)
         ? def.orders.slice(0, 1)
         : []
       : def.orders.filter((o) => o.covers.some(needed));
-  return chosen.map((o) => ({ system: o.coding.system, code: o.coding.code, display: o.coding.display, category: o.category }));
+  return chosen.map((o) => ({
+    system: o.coding.system,
+    code: o.coding.code,
+    display: o.coding.display,
+    category: o.category,
+  }));
 }
 
 export function evaluateCheck(
@@ -210,11 +263,16 @@ export function evaluateCheck(
     return readAnalyte(a, windowDays, snapshot, snapshot.dataGaps, config, agent, now);
   });
   const optional = new Set(def.analytes.filter((a) => a.optional).map((a) => a.analyte));
-  const shownReadings = readings.filter((r) => !optional.has(r.analyte) || r.measurement);
+  const shownReadings = readings.filter(
+    (r) => !optional.has(r.analyte) || r.measurement || r.state === 'could-not-check',
+  );
   const state = combine(def, readings);
   const severity =
     state === 'abnormal'
-      ? readings.reduce<Severity>((s, r) => (r.state === 'abnormal' && r.severity ? maxSeverity(s, r.severity) : s), 'warning')
+      ? readings.reduce<Severity>(
+          (s, r) => (r.state === 'abnormal' && r.severity ? maxSeverity(s, r.severity) : s),
+          'warning',
+        )
       : 'info';
   const label: Record<CheckState, string> = {
     current: 'done',
@@ -223,7 +281,9 @@ export function evaluateCheck(
     abnormal: 'abnormal',
     'could-not-check': 'could not check',
   };
-  const evidence = [...new Set([...def.evidence, ...def.analytes.flatMap((a) => kb.analytes.get(a.analyte)?.evidence ?? [])])];
+  const evidence = [
+    ...new Set([...def.evidence, ...def.analytes.flatMap((a) => kb.analytes.get(a.analyte)?.evidence ?? [])]),
+  ];
   return {
     check: def.id,
     name: def.name,
@@ -237,7 +297,11 @@ export function evaluateCheck(
   };
 }
 
-function isFemaleOfReproductivePotential(snapshot: PatientSnapshot, config: EvaluateConfig, now: IsoDate): boolean {
+function isFemaleOfReproductivePotential(
+  snapshot: PatientSnapshot,
+  config: EvaluateConfig,
+  now: IsoDate,
+): boolean {
   if (snapshot.patient.sex !== 'female') return false;
   const age = ageInYears(snapshot.patient.birthDate, now);
   return age === undefined || age <= config.reproductivePotentialMaxAge;
@@ -254,16 +318,25 @@ export function requiredChecks(
 ): AgentChecks['why'] {
   const why: AgentChecks['why'] = {};
   const add = (check: string, entry: { why: string; evidence: string[]; verified: boolean }) => {
-    (why[check] ??= []).push(entry);
+    const list = why[check] ?? [];
+    list.push(entry);
+    why[check] = list;
   };
-  for (const bc of agent.baselineChecks) add(bc.check, { why: bc.why, evidence: bc.evidence, verified: bc.verified });
+  for (const bc of agent.baselineChecks)
+    add(bc.check, { why: bc.why, evidence: bc.evidence, verified: bc.verified });
   for (const g of kb.geneBaselineChecks.filter((x) => x.gene === gene && agent.genes.includes(x.gene))) {
     for (const c of g.checks) add(c, { why: g.why, evidence: g.evidence, verified: true });
   }
   if (isFemaleOfReproductivePotential(snapshot, config, now)) {
     const contraception =
-      agent.contraception === 'non-hormonal' ? ' Advise non-hormonal contraception (the drug lowers hormonal contraceptive exposure).' : '';
-    add(kb.pregnancyCheck.check, { why: `${kb.pregnancyCheck.why}.${contraception}`, evidence: agent.embryoFetalEvidence, verified: true });
+      agent.contraception === 'non-hormonal'
+        ? ' Advise non-hormonal contraception (the drug lowers hormonal contraceptive exposure).'
+        : '';
+    add(kb.pregnancyCheck.check, {
+      why: `${kb.pregnancyCheck.why}.${contraception}`,
+      evidence: agent.embryoFetalEvidence,
+      verified: true,
+    });
   }
   return why;
 }

@@ -18,7 +18,12 @@ import type { ProgressionEvent } from './therapy-history.ts';
 
 const GENES: Gene[] = ['ALK', 'ROS1'];
 
-function recommend(kb: Knowledge, kind: TestingKind, genes: Gene[], extraWhy?: string): TestingRecommendation {
+function recommend(
+  kb: Knowledge,
+  kind: TestingKind,
+  genes: Gene[],
+  extraWhy?: string,
+): TestingRecommendation {
   const g = kb.guidance.testing[kind];
   return {
     kind,
@@ -48,10 +53,12 @@ export function recommendTesting(
 
   const discordant = GENES.filter((g) => statuses[g].status === 'discordant');
   if (discordant.length > 0) out.push(recommend(kb, 'review-discordant', discordant));
-  for (const g of GENES.filter((x) => statuses[x].status === 'equivocal')) out.push(recommend(kb, 'confirm-equivocal', [g]));
+  for (const g of GENES.filter((x) => statuses[x].status === 'equivocal'))
+    out.push(recommend(kb, 'confirm-equivocal', [g]));
   for (const g of GENES.filter((x) => statuses[x].status === 'unconfirmed')) {
     // A preliminary report only needs its final version; a ROS1 IHC screen needs confirmation.
-    if (statuses[g].basis.some((r) => r.method === 'IHC' && r.status !== 'preliminary')) out.push(recommend(kb, 'confirm-screen', [g]));
+    if (statuses[g].basis.some((r) => r.method === 'IHC' && r.status !== 'preliminary'))
+      out.push(recommend(kb, 'confirm-screen', [g]));
   }
 
   // While one gene awaits confirmation, the confirmatory RNA panel covers the other (they are mutually
@@ -79,11 +86,23 @@ export function recommendTesting(
       );
       if (!tested) {
         out.push(
-          recommend(kb, 'resistance-testing', [driver], `Last progression: ${latestTki.line.display} (${latestTki.date?.slice(0, 10)}).`),
+          recommend(
+            kb,
+            'resistance-testing',
+            [driver],
+            `Last progression: ${latestTki.line.display} (${latestTki.date?.slice(0, 10)}).`,
+          ),
         );
       }
     } else if (latestTki) {
-      out.push(recommend(kb, 'resistance-testing', [driver], `Progression on ${latestTki.line.display} (date not recorded).`));
+      out.push(
+        recommend(
+          kb,
+          'resistance-testing',
+          [driver],
+          `Progression on ${latestTki.line.display} (date not recorded).`,
+        ),
+      );
     }
   }
   return out;

@@ -17,7 +17,8 @@ export interface ProgressionEvent {
   line: TherapyLine;
 }
 
-const isSystemic = (l: TherapyLine) => l.kind === 'tki' || l.kind === 'immunotherapy' || l.kind === 'chemotherapy';
+const isSystemic = (l: TherapyLine) =>
+  l.kind === 'tki' || l.kind === 'immunotherapy' || l.kind === 'chemotherapy';
 
 /**
  * A line progressed when the record says so; a line that ended with no reason recorded is presumed
@@ -30,9 +31,23 @@ export function progressionEvents(lines: readonly TherapyLine[]): ProgressionEve
     if (!isSystemic(line)) continue;
     const pattern = line.progressionPattern ?? 'unknown';
     if (line.endReason === 'progression' || (line.progressionDate && line.status !== 'active')) {
-      events.push({ agent: line.agent, kind: line.kind, date: line.progressionDate ?? line.end, pattern, presumed: false, line });
+      events.push({
+        agent: line.agent,
+        kind: line.kind,
+        date: line.progressionDate ?? line.end,
+        pattern,
+        presumed: false,
+        line,
+      });
     } else if (line.progressionDate && line.status === 'active' && pattern !== 'oligo') {
-      events.push({ agent: line.agent, kind: line.kind, date: line.progressionDate, pattern, presumed: false, line });
+      events.push({
+        agent: line.agent,
+        kind: line.kind,
+        date: line.progressionDate,
+        pattern,
+        presumed: false,
+        line,
+      });
     } else if (line.status === 'ended' && (line.endReason === undefined || line.endReason === 'unknown')) {
       events.push({ agent: line.agent, kind: line.kind, date: line.end, pattern, presumed: true, line });
     }
@@ -40,7 +55,10 @@ export function progressionEvents(lines: readonly TherapyLine[]): ProgressionEve
   return events.sort(byDateDesc);
 }
 
-export function summariseTherapy(lines: readonly TherapyLine[]): { summary: TherapyHistorySummary; notices: Notice[] } {
+export function summariseTherapy(lines: readonly TherapyLine[]): {
+  summary: TherapyHistorySummary;
+  notices: Notice[];
+} {
   const sorted = [...lines].sort((a, b) => (toTime(a.start) ?? 0) - (toTime(b.start) ?? 0));
   const events = progressionEvents(sorted);
   const notices: Notice[] = [];
@@ -62,11 +80,18 @@ export function summariseTherapy(lines: readonly TherapyLine[]): { summary: Ther
     });
   }
   for (const line of sorted.filter((l) => l.agent === null && isSystemic(l))) {
-    notices.push({ severity: 'info', message: `Unrecognised therapy in the record: "${line.display}".`, sources: line.sources });
+    notices.push({
+      severity: 'info',
+      message: `Unrecognised therapy in the record: "${line.display}".`,
+      sources: line.sources,
+    });
   }
 
   // Count distinct progression events: agents of one combination line end together.
-  const eventTimes = events.map((e) => toTime(e.date)).filter((t): t is number => t !== undefined).sort((a, b) => a - b);
+  const eventTimes = events
+    .map((e) => toTime(e.date))
+    .filter((t): t is number => t !== undefined)
+    .sort((a, b) => a - b);
   let distinct = 0;
   let last = Number.NEGATIVE_INFINITY;
   for (const t of eventTimes) {

@@ -23,7 +23,13 @@ export function displayName(kb: Knowledge, id: string): string {
   return agent.brands.length > 0 ? `${generic} (${agent.brands[0]})` : generic;
 }
 
-function matches(rule: RegimenRule, gene: Gene, mutations: Set<string>, disease: DiseaseSummary, history: TherapyHistorySummary) {
+function matches(
+  rule: RegimenRule,
+  gene: Gene,
+  mutations: Set<string>,
+  disease: DiseaseSummary,
+  history: TherapyHistorySummary,
+) {
   const w = rule.when;
   if (rule.gene !== gene || w.targetedOptionsExhausted) return false;
   if (w.tkiNaive !== undefined && w.tkiNaive !== history.tkiNaive) return false;
@@ -72,7 +78,11 @@ export function recommendTherapy(
     );
   }
 
-  const option = (ref: RegimenRule['preferred'][number], tier: TherapyOption['tier'], ruleId: string): TherapyOption => {
+  const option = (
+    ref: RegimenRule['preferred'][number],
+    tier: TherapyOption['tier'],
+    ruleId: string,
+  ): TherapyOption => {
     const nonDrug = kb.nonDrugOptions.get(ref.id);
     return {
       id: ref.id,
@@ -101,7 +111,15 @@ export function recommendTherapy(
 
   for (const a of rule.avoid) addAvoid({ ...a, name: displayName(kb, a.id), rule: rule.id });
   for (const a of kb.regimens.geneWideAvoid.filter((x) => x.gene === gene)) {
-    addAvoid({ id: a.id, name: displayName(kb, a.id), reason: a.reason, why: a.why, severity: a.severity, rule: `${gene.toLowerCase()}-gene-wide`, evidence: a.evidence });
+    addAvoid({
+      id: a.id,
+      name: displayName(kb, a.id),
+      reason: a.reason,
+      why: a.why,
+      severity: a.severity,
+      rule: `${gene.toLowerCase()}-gene-wide`,
+      evidence: a.evidence,
+    });
   }
 
   // Agents for the other gene only (e.g. entrectinib or repotrectinib in ALK+).
@@ -175,7 +193,9 @@ export function recommendTherapy(
         droppedPreferred.length > 0
           ? `${droppedPreferred.join(', ')} ${droppedPreferred.length === 1 ? 'is' : 'are'} not available at this site`
           : 'the preferred options do not apply to this patient';
-      preferred = [{ ...next, tier: 'preferred', promoted: true, notes: [...next.notes, `Moved up because ${why}.`] }];
+      preferred = [
+        { ...next, tier: 'preferred', promoted: true, notes: [...next.notes, `Moved up because ${why}.`] },
+      ];
       other = rest;
       notes.push(`${next.name} moved up because ${why}.`);
     }
@@ -187,22 +207,32 @@ export function recommendTherapy(
     const exhausted = kb.regimenRules.find((r) => r.gene === gene && r.when.targetedOptionsExhausted);
     if (exhausted && exhausted.id !== rule.id && rule.preferred.some((r) => isTki(kb, r.id))) {
       for (const ref of exhausted.preferred) {
-        if (!preferred.some((o) => o.id === ref.id) && !unavailable.has(ref.id)) preferred.push(option(ref, 'preferred', exhausted.id));
+        if (!preferred.some((o) => o.id === ref.id) && !unavailable.has(ref.id))
+          preferred.push(option(ref, 'preferred', exhausted.id));
       }
       other = other.filter((o) => !preferred.some((p) => p.id === o.id));
-      situation = { rule: exhausted.id, label: `${rule.label}; no targeted option left`, evidence: [...new Set([...rule.evidence, ...exhausted.evidence])] };
+      situation = {
+        rule: exhausted.id,
+        label: `${rule.label}; no targeted option left`,
+        evidence: [...new Set([...rule.evidence, ...exhausted.evidence])],
+      };
       notes.push('No targeted option is left for this patient: chemotherapy or a clinical trial.');
     }
   }
 
   for (const line of history.lines.filter((l) => l.endReason === 'toxicity' && l.agent)) {
     for (const o of [...preferred, ...other]) {
-      if (o.id === line.agent) o.notes.push(`Previously stopped for toxicity or intolerance${line.end ? ` (${line.end.slice(0, 10)})` : ''}.`);
+      if (o.id === line.agent)
+        o.notes.push(
+          `Previously stopped for toxicity or intolerance${line.end ? ` (${line.end.slice(0, 10)})` : ''}.`,
+        );
     }
   }
   const current = history.current?.agent;
   if (current && isTki(kb, current)) {
-    notes.push(`Currently receiving ${displayName(kb, current)}${history.current?.start ? ` since ${history.current.start.slice(0, 10)}` : ''}.`);
+    notes.push(
+      `Currently receiving ${displayName(kb, current)}${history.current?.start ? ` since ${history.current.start.slice(0, 10)}` : ''}.`,
+    );
   }
 
   return {

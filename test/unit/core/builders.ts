@@ -2,7 +2,7 @@
  * Typed builders for clinical scenarios. Each builder fills only what a real record would carry,
  * so a scenario reads as the situation it tests.
  */
-import { getKnowledge } from '../../../src/knowledge/index.ts';
+
 import type {
   ActiveMedication,
   BiomarkerResult,
@@ -14,6 +14,7 @@ import type {
   PatientSnapshot,
   TherapyLine,
 } from '../../../src/core/model.ts';
+import { getKnowledge } from '../../../src/knowledge/index.ts';
 
 export const NOW = '2026-11-22T09:00:00Z';
 export const kb = getKnowledge();
@@ -39,7 +40,9 @@ export function stageIvAdenocarcinoma(overrides: Partial<NsclcDiagnosis> = {}): 
   };
 }
 
-export function result(r: Partial<BiomarkerResult> & Pick<BiomarkerResult, 'gene' | 'method' | 'call'>): BiomarkerResult {
+export function result(
+  r: Partial<BiomarkerResult> & Pick<BiomarkerResult, 'gene' | 'method' | 'call'>,
+): BiomarkerResult {
   return {
     kind: 'rearrangement',
     specimen: 'tissue',
@@ -56,14 +59,34 @@ export const alkFish = (call: BiomarkerResult['call'] = 'positive', extra: Parti
   result({ gene: 'ALK', method: 'FISH', call, ...extra });
 export const ros1Fish = (call: BiomarkerResult['call'] = 'positive', extra: Partial<BiomarkerResult> = {}) =>
   result({ gene: 'ROS1', method: 'FISH', call, ...extra });
-export const mutationReport = (gene: 'ALK' | 'ROS1', mutations: string[], days = 10, extra: Partial<BiomarkerResult> = {}) =>
-  result({ gene, method: 'NGS', call: 'positive', kind: 'mutation', resistanceMutations: mutations, date: daysAgo(days), ...extra });
+export const mutationReport = (
+  gene: 'ALK' | 'ROS1',
+  mutations: string[],
+  days = 10,
+  extra: Partial<BiomarkerResult> = {},
+) =>
+  result({
+    gene,
+    method: 'NGS',
+    call: 'positive',
+    kind: 'mutation',
+    resistanceMutations: mutations,
+    date: daysAgo(days),
+    ...extra,
+  });
 
 export function line(agent: string, l: Partial<TherapyLine> = {}): TherapyLine {
   const a = kb.agents.get(agent);
   return {
     agent,
-    kind: a?.kind === 'tki' ? 'tki' : a?.kind === 'immunotherapy' ? 'immunotherapy' : a?.kind === 'chemotherapy' ? 'chemotherapy' : 'other',
+    kind:
+      a?.kind === 'tki'
+        ? 'tki'
+        : a?.kind === 'immunotherapy'
+          ? 'immunotherapy'
+          : a?.kind === 'chemotherapy'
+            ? 'chemotherapy'
+            : 'other',
     display: agent,
     start: daysAgo(400),
     status: 'active',
@@ -85,10 +108,22 @@ export function draft(drug: string | null, display = drug ?? 'unknown drug'): Dr
 }
 
 export function brainMets(extra: Partial<CnsFinding> = {}): CnsFinding {
-  return { site: 'brain', clinicalStatus: 'active', date: daysAgo(30), display: 'Secondary malignant neoplasm of brain', sources: [ref('Condition')], ...extra };
+  return {
+    site: 'brain',
+    clinicalStatus: 'active',
+    date: daysAgo(30),
+    display: 'Secondary malignant neoplasm of brain',
+    sources: [ref('Condition')],
+    ...extra,
+  };
 }
 
-export function measurement(analyte: string, value: number | undefined, days = 5, extra: Partial<Measurement> = {}): Measurement {
+export function measurement(
+  analyte: string,
+  value: number | undefined,
+  days = 5,
+  extra: Partial<Measurement> = {},
+): Measurement {
   const unit = kb.analytes.get(analyte)?.unit;
   return {
     analyte,
@@ -144,5 +179,10 @@ export function snapshot(s: Partial<PatientSnapshot> = {}): PatientSnapshot {
 }
 
 export function gap(domains: DataGap['domains'], reason: DataGap['reason'] = 'error'): DataGap {
-  return { domains, query: `query-${domains.join('-')}`, reason, detail: `HTTP 503 on ${domains.join(', ')}` };
+  return {
+    domains,
+    query: `query-${domains.join('-')}`,
+    reason,
+    detail: `HTTP 503 on ${domains.join(', ')}`,
+  };
 }

@@ -4,7 +4,18 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../../src/core/evaluate.ts';
 import type { BiomarkerStatusValue, PatientSnapshot, TestingKind } from '../../../src/core/model.ts';
-import { alkFish, daysAgo, gap, kb, mutationReport, NOW, progressedOn, result, ros1Fish, snapshot } from './builders.ts';
+import {
+  alkFish,
+  daysAgo,
+  gap,
+  kb,
+  mutationReport,
+  NOW,
+  progressedOn,
+  result,
+  ros1Fish,
+  snapshot,
+} from './builders.ts';
 
 interface Scenario {
   name: string;
@@ -40,7 +51,9 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'ALK IHC equivocal then FISH negative → ALK negative',
-    record: snapshot({ biomarkers: [result({ gene: 'ALK', method: 'IHC', call: 'equivocal' }), alkFish('negative')] }),
+    record: snapshot({
+      biomarkers: [result({ gene: 'ALK', method: 'IHC', call: 'equivocal' }), alkFish('negative')],
+    }),
     alk: 'negative',
     ros1: 'unknown',
     testing: ['initial-testing'],
@@ -54,7 +67,9 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'ALK fusion detected by RNA NGS → ALK positive',
-    record: snapshot({ biomarkers: [result({ gene: 'ALK', method: 'NGS-RNA', call: 'positive', fusionPartner: 'EML4' })] }),
+    record: snapshot({
+      biomarkers: [result({ gene: 'ALK', method: 'NGS-RNA', call: 'positive', fusionPartner: 'EML4' })],
+    }),
     alk: 'positive',
     ros1: 'unknown',
     testing: [],
@@ -68,7 +83,9 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'ROS1 fusion by RNA NGS → ROS1 positive',
-    record: snapshot({ biomarkers: [result({ gene: 'ROS1', method: 'NGS-RNA', call: 'positive', fusionPartner: 'CD74' })] }),
+    record: snapshot({
+      biomarkers: [result({ gene: 'ROS1', method: 'NGS-RNA', call: 'positive', fusionPartner: 'CD74' })],
+    }),
     alk: 'unknown',
     ros1: 'positive',
     testing: [],
@@ -84,7 +101,11 @@ const scenarios: Scenario[] = [
   {
     name: 'ROS1 IHC positive, RNA NGS negative → ROS1 negative (screen not confirmed)',
     record: snapshot({
-      biomarkers: [result({ gene: 'ROS1', method: 'IHC', call: 'positive' }), result({ gene: 'ROS1', method: 'NGS-RNA', call: 'negative' }), alkFish('negative')],
+      biomarkers: [
+        result({ gene: 'ROS1', method: 'IHC', call: 'positive' }),
+        result({ gene: 'ROS1', method: 'NGS-RNA', call: 'negative' }),
+        alkFish('negative'),
+      ],
     }),
     alk: 'negative',
     ros1: 'negative',
@@ -92,7 +113,9 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'ROS1 IHC positive, FISH negative → ROS1 discordant (FISH can miss fusions), review',
-    record: snapshot({ biomarkers: [result({ gene: 'ROS1', method: 'IHC', call: 'positive' }), ros1Fish('negative')] }),
+    record: snapshot({
+      biomarkers: [result({ gene: 'ROS1', method: 'IHC', call: 'positive' }), ros1Fish('negative')],
+    }),
     alk: 'unknown',
     ros1: 'discordant',
     testing: ['review-discordant'],
@@ -115,14 +138,21 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'ALK FISH positive and ALK RNA NGS negative on tissue → ALK discordant',
-    record: snapshot({ biomarkers: [alkFish('positive'), result({ gene: 'ALK', method: 'NGS-RNA', call: 'negative' })] }),
+    record: snapshot({
+      biomarkers: [alkFish('positive'), result({ gene: 'ALK', method: 'NGS-RNA', call: 'negative' })],
+    }),
     alk: 'discordant',
     ros1: 'unknown',
     testing: ['review-discordant'],
   },
   {
     name: 'ALK FISH positive and plasma NGS negative → ALK positive (plasma negatives do not rule out)',
-    record: snapshot({ biomarkers: [alkFish('positive'), result({ gene: 'ALK', method: 'NGS', specimen: 'plasma', call: 'negative' })] }),
+    record: snapshot({
+      biomarkers: [
+        alkFish('positive'),
+        result({ gene: 'ALK', method: 'NGS', specimen: 'plasma', call: 'negative' }),
+      ],
+    }),
     alk: 'positive',
     ros1: 'unknown',
     testing: [],
@@ -163,7 +193,9 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'ALK NGS positive, preliminary only → ALK unconfirmed (awaiting final report)',
-    record: snapshot({ biomarkers: [result({ gene: 'ALK', method: 'NGS', call: 'positive', status: 'preliminary' })] }),
+    record: snapshot({
+      biomarkers: [result({ gene: 'ALK', method: 'NGS', call: 'positive', status: 'preliminary' })],
+    }),
     alk: 'unconfirmed',
     ros1: 'unknown',
     testing: [],
@@ -178,7 +210,12 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'ALK NGS no call (insufficient tissue) → unknown, repeat testing',
-    record: snapshot({ biomarkers: [result({ gene: 'ALK', method: 'NGS', call: 'no-call' }), result({ gene: 'ROS1', method: 'NGS', call: 'no-call' })] }),
+    record: snapshot({
+      biomarkers: [
+        result({ gene: 'ALK', method: 'NGS', call: 'no-call' }),
+        result({ gene: 'ROS1', method: 'NGS', call: 'no-call' }),
+      ],
+    }),
     alk: 'unknown',
     ros1: 'unknown',
     testing: ['repeat-failed'],
@@ -203,7 +240,9 @@ describe('clinical spec §1: biomarker status', () => {
   });
 
   it('explains why an ignored result was set aside', () => {
-    const a = evaluate(snapshot({ biomarkers: [alkFish('positive', { status: 'entered-in-error' })] }), kb, { now: NOW });
+    const a = evaluate(snapshot({ biomarkers: [alkFish('positive', { status: 'entered-in-error' })] }), kb, {
+      now: NOW,
+    });
     expect(a.biomarkers.ALK.ignored).toHaveLength(1);
     expect(a.biomarkers.ALK.ignored[0]?.why).toBe('entered in error');
   });
@@ -213,7 +252,11 @@ describe('clinical spec §1: biomarker status', () => {
     const a = evaluate(snapshot({ biomarkers: [alkFish('positive'), alk] }), kb, { now: NOW });
     expect(a.biomarkers.ALK.resistanceMutations.map((m) => m.mutation).sort()).toEqual(['G1202R', 'L1196M']);
     expect(a.biomarkers.ALK.resistanceMutations[0]?.sources).toEqual(alk.sources);
-    const r = evaluate(snapshot({ biomarkers: [ros1Fish('positive'), mutationReport('ROS1', ['G2032R'])] }), kb, { now: NOW });
+    const r = evaluate(
+      snapshot({ biomarkers: [ros1Fish('positive'), mutationReport('ROS1', ['G2032R'])] }),
+      kb,
+      { now: NOW },
+    );
     expect(r.biomarkers.ROS1.resistanceMutations.map((m) => m.mutation)).toEqual(['G2032R']);
   });
 
@@ -224,7 +267,14 @@ describe('clinical spec §1: biomarker status', () => {
   });
 
   it('progression on a TKI with no molecular testing since → resistance testing (re-biopsy / plasma NGS)', () => {
-    const a = evaluate(snapshot({ biomarkers: [alkFish('positive', { date: daysAgo(900) })], therapies: [progressedOn('alectinib', 15)] }), kb, { now: NOW });
+    const a = evaluate(
+      snapshot({
+        biomarkers: [alkFish('positive', { date: daysAgo(900) })],
+        therapies: [progressedOn('alectinib', 15)],
+      }),
+      kb,
+      { now: NOW },
+    );
     expect(a.testing.map((t) => t.kind)).toEqual(['resistance-testing']);
     expect(a.testing[0]?.evidence).toEqual(expect.arrayContaining(['S001', 'S002', 'S003']));
   });
@@ -232,7 +282,10 @@ describe('clinical spec §1: biomarker status', () => {
   it('progression on a TKI with NGS at progression → no resistance testing card', () => {
     const a = evaluate(
       snapshot({
-        biomarkers: [alkFish('positive', { date: daysAgo(900) }), mutationReport('ALK', [], 10, { call: 'positive' })],
+        biomarkers: [
+          alkFish('positive', { date: daysAgo(900) }),
+          mutationReport('ALK', [], 10, { call: 'positive' }),
+        ],
         therapies: [progressedOn('alectinib', 15)],
       }),
       kb,

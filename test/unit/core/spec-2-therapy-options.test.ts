@@ -5,7 +5,18 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../../src/core/evaluate.ts';
 import type { AvoidReason, EvaluateConfig, PatientSnapshot } from '../../../src/core/model.ts';
-import { alkFish, brainMets, daysAgo, kb, line, mutationReport, NOW, progressedOn, ros1Fish, snapshot } from './builders.ts';
+import {
+  alkFish,
+  brainMets,
+  daysAgo,
+  kb,
+  line,
+  mutationReport,
+  NOW,
+  progressedOn,
+  ros1Fish,
+  snapshot,
+} from './builders.ts';
 
 interface Scenario {
   name: string;
@@ -29,7 +40,12 @@ const scenarios: Scenario[] = [
     rule: 'alk-first-line',
     preferred: ['alectinib', 'brigatinib', 'lorlatinib'],
     other: ['ensartinib', 'crizotinib', 'ceritinib'],
-    avoid: [['pembrolizumab', 'immunotherapy'], ['nivolumab', 'immunotherapy'], ['entrectinib', 'wrong-gene'], ['repotrectinib', 'wrong-gene']],
+    avoid: [
+      ['pembrolizumab', 'immunotherapy'],
+      ['nivolumab', 'immunotherapy'],
+      ['entrectinib', 'wrong-gene'],
+      ['repotrectinib', 'wrong-gene'],
+    ],
   },
   {
     name: 'ALK+ first line with brain metastases → alectinib, lorlatinib preferred; brigatinib other; crizotinib avoided (poor CNS penetration)',
@@ -61,7 +77,10 @@ const scenarios: Scenario[] = [
     rule: 'alk-after-second-generation',
     preferred: ['lorlatinib'],
     other: ['brigatinib'],
-    avoid: [['crizotinib', 'resistance'], ['alectinib', 'prior-progression']],
+    avoid: [
+      ['crizotinib', 'resistance'],
+      ['alectinib', 'prior-progression'],
+    ],
   },
   {
     name: 'ALK+ after progression on brigatinib → lorlatinib preferred; brigatinib not offered again',
@@ -69,7 +88,10 @@ const scenarios: Scenario[] = [
     rule: 'alk-after-second-generation',
     preferred: ['lorlatinib'],
     other: [],
-    avoid: [['brigatinib', 'prior-progression'], ['crizotinib', 'resistance']],
+    avoid: [
+      ['brigatinib', 'prior-progression'],
+      ['crizotinib', 'resistance'],
+    ],
   },
   {
     name: 'ALK+ after progression on ensartinib → lorlatinib preferred',
@@ -80,15 +102,27 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'ALK+ with G1202R after alectinib → lorlatinib only; all others resistant',
-    record: alk({ biomarkers: [alkFish('positive', { date: daysAgo(700) }), mutationReport('ALK', ['G1202R'])], therapies: [progressedOn('alectinib')] }),
+    record: alk({
+      biomarkers: [alkFish('positive', { date: daysAgo(700) }), mutationReport('ALK', ['G1202R'])],
+      therapies: [progressedOn('alectinib')],
+    }),
     rule: 'alk-g1202r',
     preferred: ['lorlatinib'],
     other: [],
-    avoid: [['alectinib', 'resistance'], ['brigatinib', 'resistance'], ['ceritinib', 'resistance'], ['crizotinib', 'resistance'], ['ensartinib', 'resistance']],
+    avoid: [
+      ['alectinib', 'resistance'],
+      ['brigatinib', 'resistance'],
+      ['ceritinib', 'resistance'],
+      ['crizotinib', 'resistance'],
+      ['ensartinib', 'resistance'],
+    ],
   },
   {
     name: 'ALK+ with compound L1196M + G1202R → no standard TKI: clinical trial, platinum + pemetrexed',
-    record: alk({ biomarkers: [alkFish('positive', { date: daysAgo(900) }), mutationReport('ALK', ['L1196M', 'G1202R'])], therapies: [progressedOn('crizotinib', 400), progressedOn('lorlatinib')] }),
+    record: alk({
+      biomarkers: [alkFish('positive', { date: daysAgo(900) }), mutationReport('ALK', ['L1196M', 'G1202R'])],
+      therapies: [progressedOn('crizotinib', 400), progressedOn('lorlatinib')],
+    }),
     rule: 'alk-compound-l1196m-g1202r',
     preferred: ['clinical-trial', 'platinum-pemetrexed'],
     other: [],
@@ -100,7 +134,10 @@ const scenarios: Scenario[] = [
     rule: 'alk-after-lorlatinib',
     preferred: ['clinical-trial', 'platinum-pemetrexed'],
     other: [],
-    avoid: [['lorlatinib', 'prior-progression'], ['alectinib', 'prior-progression']],
+    avoid: [
+      ['lorlatinib', 'prior-progression'],
+      ['alectinib', 'prior-progression'],
+    ],
   },
   // ROS1-positive table
   {
@@ -109,7 +146,12 @@ const scenarios: Scenario[] = [
     rule: 'ros1-first-line',
     preferred: ['crizotinib', 'entrectinib', 'repotrectinib'],
     other: ['taletrectinib', 'ceritinib', 'lorlatinib'],
-    avoid: [['alectinib', 'wrong-gene'], ['brigatinib', 'less-effective'], ['ensartinib', 'less-effective'], ['pembrolizumab', 'immunotherapy']],
+    avoid: [
+      ['alectinib', 'wrong-gene'],
+      ['brigatinib', 'less-effective'],
+      ['ensartinib', 'less-effective'],
+      ['pembrolizumab', 'immunotherapy'],
+    ],
   },
   {
     name: 'ROS1+ first line with brain metastases → entrectinib, repotrectinib preferred; lorlatinib other; crizotinib and alectinib avoided',
@@ -117,7 +159,10 @@ const scenarios: Scenario[] = [
     rule: 'ros1-first-line-cns',
     preferred: ['entrectinib', 'repotrectinib'],
     other: ['lorlatinib', 'taletrectinib'],
-    avoid: [['crizotinib', 'poor-cns'], ['alectinib', 'wrong-gene']],
+    avoid: [
+      ['crizotinib', 'poor-cns'],
+      ['alectinib', 'wrong-gene'],
+    ],
   },
   {
     name: 'ROS1+ after progression on crizotinib → repotrectinib, lorlatinib preferred; entrectinib other; alectinib and crizotinib avoided',
@@ -125,7 +170,10 @@ const scenarios: Scenario[] = [
     rule: 'ros1-after-crizotinib-or-ceritinib',
     preferred: ['repotrectinib', 'lorlatinib'],
     other: ['entrectinib'],
-    avoid: [['alectinib', 'wrong-gene'], ['crizotinib', 'prior-progression']],
+    avoid: [
+      ['alectinib', 'wrong-gene'],
+      ['crizotinib', 'prior-progression'],
+    ],
   },
   {
     name: 'ROS1+ after progression on ceritinib → repotrectinib, lorlatinib preferred',
@@ -141,7 +189,10 @@ const scenarios: Scenario[] = [
     rule: 'ros1-after-entrectinib-or-repotrectinib',
     preferred: ['repotrectinib', 'lorlatinib'],
     other: ['platinum-pemetrexed'],
-    avoid: [['entrectinib', 'prior-progression'], ['alectinib', 'wrong-gene']],
+    avoid: [
+      ['entrectinib', 'prior-progression'],
+      ['alectinib', 'wrong-gene'],
+    ],
   },
   {
     name: 'ROS1+ after progression on repotrectinib → lorlatinib preferred; repotrectinib not again',
@@ -153,19 +204,35 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'ROS1+ with G2032R after crizotinib → repotrectinib preferred; taletrectinib other; crizotinib and entrectinib avoided',
-    record: ros1({ biomarkers: [ros1Fish('positive', { date: daysAgo(700) }), mutationReport('ROS1', ['G2032R'])], therapies: [progressedOn('crizotinib')] }),
+    record: ros1({
+      biomarkers: [ros1Fish('positive', { date: daysAgo(700) }), mutationReport('ROS1', ['G2032R'])],
+      therapies: [progressedOn('crizotinib')],
+    }),
     rule: 'ros1-g2032r',
     preferred: ['repotrectinib'],
     other: ['taletrectinib'],
-    avoid: [['crizotinib', 'resistance'], ['entrectinib', 'resistance'], ['alectinib', 'wrong-gene']],
+    avoid: [
+      ['crizotinib', 'resistance'],
+      ['entrectinib', 'resistance'],
+      ['alectinib', 'wrong-gene'],
+    ],
   },
   {
     name: 'ROS1+ with targeted options exhausted → platinum + pemetrexed and clinical trial; immunotherapy still avoided',
-    record: ros1({ therapies: [progressedOn('crizotinib', 900), progressedOn('repotrectinib', 400), progressedOn('lorlatinib', 20)] }),
+    record: ros1({
+      therapies: [
+        progressedOn('crizotinib', 900),
+        progressedOn('repotrectinib', 400),
+        progressedOn('lorlatinib', 20),
+      ],
+    }),
     rule: 'ros1-targeted-options-exhausted',
     preferred: ['platinum-pemetrexed', 'clinical-trial'],
     other: [],
-    avoid: [['pembrolizumab', 'immunotherapy'], ['lorlatinib', 'prior-progression']],
+    avoid: [
+      ['pembrolizumab', 'immunotherapy'],
+      ['lorlatinib', 'prior-progression'],
+    ],
     note: /No targeted option/,
   },
   // Formulary
@@ -207,14 +274,18 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'ALK+ with alectinib stopped for toxicity (no progression) → still first line; alectinib annotated',
-    record: alk({ therapies: [line('alectinib', { status: 'ended', end: daysAgo(30), endReason: 'toxicity' })] }),
+    record: alk({
+      therapies: [line('alectinib', { status: 'ended', end: daysAgo(30), endReason: 'toxicity' })],
+    }),
     rule: 'alk-first-line',
     preferred: ['alectinib', 'brigatinib', 'lorlatinib'],
     other: ['ensartinib', 'crizotinib', 'ceritinib'],
   },
   {
     name: 'ALK+ on alectinib with oligoprogression (continuing) → not a failed line; first-line row, currently receiving alectinib',
-    record: alk({ therapies: [line('alectinib', { progressionDate: daysAgo(10), progressionPattern: 'oligo' })] }),
+    record: alk({
+      therapies: [line('alectinib', { progressionDate: daysAgo(10), progressionPattern: 'oligo' })],
+    }),
     rule: 'alk-first-line',
     preferred: ['alectinib', 'brigatinib', 'lorlatinib'],
     other: ['ensartinib', 'crizotinib', 'ceritinib'],
@@ -232,7 +303,10 @@ describe('clinical spec §2: therapy options', () => {
     expect(rec.preferred.map((o) => o.id)).toEqual(preferred);
     expect(rec.other.map((o) => o.id)).toEqual(other);
     for (const [id, reason] of avoid ?? []) {
-      expect(rec.avoid.some((x) => x.id === id && x.reason === reason), `${id} avoided for ${reason}`).toBe(true);
+      expect(
+        rec.avoid.some((x) => x.id === id && x.reason === reason),
+        `${id} avoided for ${reason}`,
+      ).toBe(true);
     }
     // Nothing is both offered and avoided; every entry carries its source.
     const offered = [...rec.preferred, ...rec.other].map((o) => o.id);
@@ -242,26 +316,47 @@ describe('clinical spec §2: therapy options', () => {
       for (const e of o.evidence) expect(kb.evidence.has(e), e).toBe(true);
     }
     for (const x of rec.avoid) expect(x.evidence.length, `${x.id} evidence`).toBeGreaterThan(0);
-    if (note) expect([...rec.notes, ...[...rec.preferred, ...rec.other].flatMap((o) => o.notes)].join(' ')).toMatch(note);
+    if (note)
+      expect([...rec.notes, ...[...rec.preferred, ...rec.other].flatMap((o) => o.notes)].join(' ')).toMatch(
+        note,
+      );
   });
 
   it('presumed progression is stated as an ambiguity notice', () => {
-    const a = evaluate(alk({ therapies: [line('crizotinib', { status: 'ended', end: daysAgo(30) })] }), kb, { now: NOW });
+    const a = evaluate(alk({ therapies: [line('crizotinib', { status: 'ended', end: daysAgo(30) })] }), kb, {
+      now: NOW,
+    });
     expect(a.notices.some((n) => /no reason recorded: treated as progression/.test(n.message))).toBe(true);
     expect(a.recommendation?.avoid.find((x) => x.id === 'crizotinib')?.why).toMatch(/presumed/);
   });
 
   it('a patient stopped for toxicity has the agent annotated', () => {
-    const a = evaluate(alk({ therapies: [line('alectinib', { status: 'ended', end: daysAgo(30), endReason: 'toxicity' })] }), kb, { now: NOW });
-    expect(a.recommendation?.preferred.find((o) => o.id === 'alectinib')?.notes.join(' ')).toMatch(/toxicity/);
+    const a = evaluate(
+      alk({ therapies: [line('alectinib', { status: 'ended', end: daysAgo(30), endReason: 'toxicity' })] }),
+      kb,
+      { now: NOW },
+    );
+    expect(a.recommendation?.preferred.find((o) => o.id === 'alectinib')?.notes.join(' ')).toMatch(
+      /toxicity/,
+    );
   });
 
   it('counts the line of therapy from progression events (a combination line counts once)', () => {
     const a = evaluate(
       alk({
         therapies: [
-          line('carboplatin', { status: 'ended', start: daysAgo(900), end: daysAgo(800), endReason: 'progression' }),
-          line('pemetrexed', { status: 'ended', start: daysAgo(900), end: daysAgo(795), endReason: 'progression' }),
+          line('carboplatin', {
+            status: 'ended',
+            start: daysAgo(900),
+            end: daysAgo(800),
+            endReason: 'progression',
+          }),
+          line('pemetrexed', {
+            status: 'ended',
+            start: daysAgo(900),
+            end: daysAgo(795),
+            endReason: 'progression',
+          }),
           progressedOn('crizotinib', 100),
           line('alectinib', { start: daysAgo(90) }),
         ],
@@ -290,7 +385,11 @@ describe('clinical spec §2: local therapy (information, never an order)', () =>
   });
 
   it('oligoprogression on a TKI → local therapy and continue the TKI', () => {
-    const a = evaluate(alk({ therapies: [line('alectinib', { progressionDate: daysAgo(10), progressionPattern: 'oligo' })] }), kb, { now: NOW });
+    const a = evaluate(
+      alk({ therapies: [line('alectinib', { progressionDate: daysAgo(10), progressionPattern: 'oligo' })] }),
+      kb,
+      { now: NOW },
+    );
     expect(a.localTherapy.map((l) => l.kind)).toEqual(['oligoprogression']);
     expect(a.localTherapy[0]?.message).toMatch(/continue the TKI/);
   });

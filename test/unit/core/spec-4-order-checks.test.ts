@@ -1,0 +1,353 @@
+/**
+ * Clinical spec §4 (order-time checks): one scenario per row, with the card topic, severity and
+ * the alternatives offered.
+ */
+import { describe, expect, it } from 'vitest';
+import { evaluate } from '../../../src/core/evaluate.ts';
+import type {
+  EvaluateConfig,
+  OrderFindingCode,
+  OrderTopic,
+  PatientSnapshot,
+  Severity,
+} from '../../../src/core/model.ts';
+import {
+  alkFish,
+  allChecksCurrent,
+  brainMets,
+  draft,
+  kb,
+  measurement,
+  med,
+  NOW,
+  progressedOn,
+  result,
+  ros1Fish,
+  snapshot,
+} from './builders.ts';
+
+interface Expectation {
+  topic: OrderTopic;
+  code: OrderFindingCode;
+  severity: Severity;
+  alternatives?: string[];
+  message?: RegExp;
+}
+
+interface Scenario {
+  name: string;
+  record: PatientSnapshot;
+  drafts: string[];
+  expect: Expectation[];
+  config?: Partial<EvaluateConfig>;
+}
+
+const alk = (s: Partial<PatientSnapshot> = {}) => snapshot({ biomarkers: [alkFish('positive')], ...s });
+const ros1 = (s: Partial<PatientSnapshot> = {}) => snapshot({ biomarkers: [ros1Fish('positive')], ...s });
+
+const scenarios: Scenario[] = [
+  {
+    name: 'alectinib drafted for a ROS1+ patient → critical: does not work in ROS1; suggest ROS1 agents',
+    record: ros1(),
+    drafts: ['alectinib'],
+    expect: [
+      {
+        topic: 'order-concordance',
+        code: 'wrong-gene',
+        severity: 'critical',
+        alternatives: ['crizotinib', 'entrectinib', 'repotrectinib'],
+        message: /does not work in ROS1/,
+      },
+    ],
+  },
+  {
+    name: 'brigatinib drafted for a ROS1+ patient → warning: much less effective',
+    record: ros1(),
+    drafts: ['brigatinib'],
+    expect: [
+      {
+        topic: 'order-concordance',
+        code: 'less-effective',
+        severity: 'warning',
+        message: /much less effective/i,
+      },
+    ],
+  },
+  {
+    name: 'ensartinib drafted for a ROS1+ patient → warning: much less effective',
+    record: ros1(),
+    drafts: ['ensartinib'],
+    expect: [{ topic: 'order-concordance', code: 'less-effective', severity: 'warning' }],
+  },
+  {
+    name: 'crizotinib drafted first line for an ALK+ patient → warning: 2nd/3rd-generation ALK TKIs preferred',
+    record: alk(),
+    drafts: ['crizotinib'],
+    expect: [
+      {
+        topic: 'order-concordance',
+        code: 'not-preferred',
+        severity: 'warning',
+        alternatives: ['alectinib', 'brigatinib', 'lorlatinib'],
+        message: /preferred/,
+      },
+    ],
+  },
+  {
+    name: 'crizotinib drafted for an ALK+ patient with brain metastases → warning: poor CNS penetration; CNS-active alternatives',
+    record: alk({ cns: [brainMets()] }),
+    drafts: ['crizotinib'],
+    expect: [
+      {
+        topic: 'order-concordance',
+        code: 'poor-cns',
+        severity: 'warning',
+        alternatives: ['alectinib', 'lorlatinib'],
+        message: /CNS/,
+      },
+    ],
+  },
+  {
+    name: 'crizotinib drafted for a ROS1+ patient with brain metastases → warning: poor CNS penetration',
+    record: ros1({ cns: [brainMets()] }),
+    drafts: ['crizotinib'],
+    expect: [
+      {
+        topic: 'order-concordance',
+        code: 'poor-cns',
+        severity: 'warning',
+        alternatives: ['entrectinib', 'repotrectinib'],
+      },
+    ],
+  },
+  {
+    name: 'entrectinib drafted for an ALK+ patient → warning: a TKI for the other gene only',
+    record: alk(),
+    drafts: ['entrectinib'],
+    expect: [
+      {
+        topic: 'order-concordance',
+        code: 'wrong-gene',
+        severity: 'warning',
+        message: /Not an inhibitor of ALK/,
+      },
+    ],
+  },
+  {
+    name: 'repotrectinib drafted for an ALK+ patient → warning: other gene only',
+    record: alk(),
+    drafts: ['repotrectinib'],
+    expect: [{ topic: 'order-concordance', code: 'wrong-gene', severity: 'warning' }],
+  },
+  {
+    name: 'alectinib drafted again after progression on alectinib → warning: prior progression',
+    record: alk({ therapies: [progressedOn('alectinib')] }),
+    drafts: ['alectinib'],
+    expect: [
+      {
+        topic: 'order-concordance',
+        code: 'prior-progression',
+        severity: 'warning',
+        alternatives: ['lorlatinib'],
+      },
+    ],
+  },
+  {
+    name: 'alectinib drafted with no ALK/ROS1 result → warning: no confirmed result',
+    record: snapshot(),
+    drafts: ['alectinib'],
+    expect: [
+      {
+        topic: 'order-concordance',
+        code: 'no-confirmed-biomarker',
+        severity: 'warning',
+        message: /ALK unknown, ROS1 unknown/,
+      },
+    ],
+  },
+  {
+    name: 'entrectinib drafted with only a ROS1 IHC screen → warning: no confirmed result',
+    record: snapshot({ biomarkers: [result({ gene: 'ROS1', method: 'IHC', call: 'positive' })] }),
+    drafts: ['entrectinib'],
+    expect: [
+      {
+        topic: 'order-concordance',
+        code: 'no-confirmed-biomarker',
+        severity: 'warning',
+        message: /ROS1 unconfirmed/,
+      },
+    ],
+  },
+  {
+    name: 'pembrolizumab drafted for an ALK+ patient → warning: ICI not recommended',
+    record: alk(),
+    drafts: ['pembrolizumab'],
+    expect: [
+      {
+        topic: 'order-concordance',
+        code: 'immunotherapy',
+        severity: 'warning',
+        alternatives: ['alectinib', 'brigatinib', 'lorlatinib'],
+        message: /limited efficacy/,
+      },
+    ],
+  },
+  {
+    name: 'nivolumab drafted for a ROS1+ patient after TKI progression → warning: avoid immunotherapy',
+    record: ros1({ therapies: [progressedOn('crizotinib')] }),
+    drafts: ['nivolumab'],
+    expect: [{ topic: 'order-concordance', code: 'immunotherapy', severity: 'warning' }],
+  },
+  {
+    name: 'pembrolizumab drafted before ALK/ROS1 results → info: settle biomarkers first',
+    record: snapshot(),
+    drafts: ['pembrolizumab'],
+    expect: [{ topic: 'biomarker-testing', code: 'no-confirmed-biomarker', severity: 'info' }],
+  },
+  {
+    name: 'entrectinib drafted for ROS1+ with a stale echo and no uric acid → pretherapy card, one order per check',
+    record: ros1({
+      measurements: [
+        ...allChecksCurrent().filter((m) => !['lvef', 'uric-acid'].includes(m.analyte)),
+        measurement('lvef', 60, 200),
+      ],
+    }),
+    drafts: ['entrectinib'],
+    expect: [
+      {
+        topic: 'pretherapy-checks',
+        code: 'pretherapy-check',
+        severity: 'info',
+        message: /LVEF.*out of date|LVEF.*stale/,
+      },
+    ],
+  },
+  {
+    name: 'crizotinib drafted for ROS1+ with QTc 512 ms → critical pretherapy card (QT-prolonging TKI)',
+    record: ros1({
+      measurements: [...allChecksCurrent().filter((m) => m.analyte !== 'qtc'), measurement('qtc', 512)],
+    }),
+    drafts: ['crizotinib'],
+    expect: [{ topic: 'pretherapy-checks', code: 'pretherapy-check', severity: 'critical' }],
+  },
+  {
+    name: 'lorlatinib drafted with rifampin active → critical: contraindicated with strong CYP3A inducers',
+    record: alk({ activeMedications: [med('rifampin', 'rifampin 600 mg capsule')] }),
+    drafts: ['lorlatinib'],
+    expect: [
+      { topic: 'drug-interaction', code: 'interaction', severity: 'critical', message: /Contraindicated/ },
+    ],
+  },
+  {
+    name: 'alectinib is unaffected by carbamazepine per its label, but brigatinib drafted with carbamazepine → warning',
+    record: alk({ activeMedications: [med('carbamazepine')] }),
+    drafts: ['brigatinib'],
+    expect: [
+      {
+        topic: 'drug-interaction',
+        code: 'interaction',
+        severity: 'warning',
+        message: /strong CYP3A inducer/,
+      },
+    ],
+  },
+  {
+    name: 'crizotinib drafted with itraconazole active (ROS1+) → warning: strong CYP3A inhibitor',
+    record: ros1({ activeMedications: [med('itraconazole')] }),
+    drafts: ['crizotinib'],
+    expect: [
+      {
+        topic: 'drug-interaction',
+        code: 'interaction',
+        severity: 'warning',
+        message: /strong CYP3A inhibitor/,
+      },
+    ],
+  },
+  {
+    name: 'repotrectinib drafted with clarithromycin active (ROS1+) → warning (avoid strong CYP3A inhibitors)',
+    record: ros1({ activeMedications: [med('clarithromycin')] }),
+    drafts: ['repotrectinib'],
+    expect: [{ topic: 'drug-interaction', code: 'interaction', severity: 'warning' }],
+  },
+  {
+    name: 'entrectinib (QT-prolonging) drafted with ondansetron active → warning: QT-prolonging combination',
+    record: ros1({ activeMedications: [med('ondansetron')] }),
+    drafts: ['entrectinib'],
+    expect: [{ topic: 'drug-interaction', code: 'interaction', severity: 'warning', message: /QT/ }],
+  },
+  {
+    name: "rifampin drafted for a patient on lorlatinib → critical interaction from the new drug's side",
+    record: alk({ activeMedications: [med('lorlatinib', 'lorlatinib 100 mg tablet')], therapies: [] }),
+    drafts: ['rifampin'],
+    expect: [{ topic: 'drug-interaction', code: 'interaction', severity: 'critical' }],
+  },
+];
+
+describe('clinical spec §4: order-time checks', () => {
+  it.each(scenarios)('$name', ({ record, drafts, expect: expected, config }) => {
+    const orders = drafts.map((d) => draft(d));
+    const a = evaluate(record, kb, { now: NOW, draftOrders: orders, ...(config ? { config } : {}) });
+    for (const e of expected) {
+      const hit = a.orderFindings.find(
+        (f) => f.topic === e.topic && f.code === e.code && f.severity === e.severity,
+      );
+      expect(
+        hit,
+        `${e.topic}/${e.code}/${e.severity} in ${JSON.stringify(a.orderFindings.map((f) => [f.topic, f.code, f.severity]))}`,
+      ).toBeDefined();
+      if (!hit) continue;
+      expect(orders.map((o) => o.ref)).toContain(hit.draft);
+      expect(hit.evidence.length).toBeGreaterThan(0);
+      if (e.alternatives) expect(hit.alternatives).toEqual(e.alternatives);
+      if (e.message) expect(hit.message).toMatch(e.message);
+    }
+  });
+
+  it('a preferred TKI with every check current raises no card at all', () => {
+    const a = evaluate(alk(), kb, { now: NOW, draftOrders: [draft('alectinib')] });
+    expect(a.orderFindings).toEqual([]);
+  });
+
+  it('the pretherapy finding lists one order per missing check', () => {
+    const record = ros1({
+      measurements: allChecksCurrent().filter((m) => !['lvef', 'uric-acid'].includes(m.analyte)),
+    });
+    const a = evaluate(record, kb, { now: NOW, draftOrders: [draft('entrectinib')] });
+    const f = a.orderFindings.find((x) => x.topic === 'pretherapy-checks');
+    expect(f?.checks?.map((c) => [c.check, c.state, c.orders.map((o) => o.code)])).toEqual([
+      ['lvef', 'missing', ['40701008']],
+      ['uric-acid', 'missing', ['3084-1']],
+    ]);
+  });
+
+  it('alectinib with strong CYP3A inducers raises no interaction (no such label action), but bradycardic drugs do', () => {
+    const a = evaluate(alk({ activeMedications: [med('rifampin'), med('metoprolol')] }), kb, {
+      now: NOW,
+      draftOrders: [draft('alectinib')],
+    });
+    const ix = a.orderFindings.filter((f) => f.topic === 'drug-interaction');
+    expect(ix.map((f) => f.interaction?.interactionClass)).toEqual(['bradycardic']);
+  });
+
+  it('two drafts in one order-sign (crizotinib + voriconazole) are checked against each other once', () => {
+    const a = evaluate(ros1(), kb, { now: NOW, draftOrders: [draft('crizotinib'), draft('voriconazole')] });
+    const ix = a.orderFindings.filter((f) => f.topic === 'drug-interaction');
+    expect(ix.map((f) => f.interaction?.interactionClass).sort()).toEqual([
+      'qt-prolonging',
+      'strong-cyp3a-inhibitor',
+    ]);
+  });
+
+  it('an unrecognised drug draws no card', () => {
+    const a = evaluate(alk(), kb, { now: NOW, draftOrders: [draft(null, 'acetaminophen 500 mg')] });
+    expect(a.orderFindings).toEqual([]);
+  });
+
+  it('candidate agents list interactions with current medications for the app', () => {
+    const a = evaluate(alk({ activeMedications: [med('rifampin')] }), kb, { now: NOW });
+    const lorlatinib = a.interactions.find((i) => i.agent === 'lorlatinib');
+    expect(lorlatinib?.severity).toBe('critical');
+    expect(lorlatinib?.with.drug).toBe('rifampin');
+  });
+});

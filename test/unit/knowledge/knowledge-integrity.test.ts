@@ -1,0 +1,186 @@
+/**
+ * The knowledge base holds together: every recommendation has evidence, every TKI has baseline
+ * checks, codes are well-formed, and regimens name only known agents. Each rule is also shown to
+ * fail on a deliberately broken copy, so the guard cannot pass vacuously.
+ */
+import { describe, expect, it } from 'vitest';
+import { codeProblem, isValidLoinc, isValidSnomed } from '../../../src/knowledge/code-formats.ts';
+import {
+  bundledSources,
+  getKnowledge,
+  KnowledgeError,
+  type KnowledgeSources,
+  loadKnowledge,
+} from '../../../src/knowledge/index.ts';
+
+const kb = getKnowledge();
+const copy = (): KnowledgeSources => structuredClone(bundledSources);
+const expectInvalid = (sources: KnowledgeSources, problem: RegExp) => {
+  try {
+    loadKnowledge(sources);
+  } catch (e) {
+    expect(e).toBeInstanceOf(Error);
+    expect(String(e)).toMatch(problem);
+    return;
+  }
+  throw new Error('the broken knowledge base was accepted');
+};
+// biome-ignore lint/suspicious/noExplicitAny: tests edit raw JSON copies
+type Raw = any;
+
+describe('knowledge base integrity', () => {
+  it('loads and validates the bundled knowledge base', () => {
+    expect(kb.version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(kb.tkis.map((t) => t.id).sort()).toEqual([
+      'alectinib',
+      'brigatinib',
+      'ceritinib',
+      'crizotinib',
+      'ensartinib',
+      'entrectinib',
+      'lorlatinib',
+      'repotrectinib',
+      'taletrectinib',
+    ]);
+  });
+
+  it('every recommendation (preferred, other, avoid, gene-wide) cites existing evidence', () => {
+    for (const rule of kb.regimenRules) {
+      for (const ref of [...rule.preferred, ...rule.other, ...rule.avoid]) {
+        expect(ref.evidence.length, `${rule.id}/${ref.id}`).toBeGreaterThan(0);
+        for (const e of ref.evidence) expect(kb.evidence.has(e), `${rule.id}/${ref.id} → ${e}`).toBe(true);
+      }
+    }
+    for (const a of kb.regimens.geneWideAvoid) expect(a.evidence.every((e) => kb.evidence.has(e))).toBe(true);
+  });
+
+  it('every TKI has baseline checks with evidence; other agents say why they have none', () => {
+    for (const agent of kb.agents.values()) {
+      if (agent.kind === 'tki') {
+        expect(agent.baselineChecks.length, agent.id).toBeGreaterThan(0);
+        for (const c of agent.baselineChecks)
+          expect(kb.checks.has(c.check), `${agent.id}/${c.check}`).toBe(true);
+      } else {
+        expect(agent.baselineChecksNote.length, agent.id).toBeGreaterThan(10);
+      }
+    }
+  });
+
+  it('every regimen rule names only known agents or options', () => {
+    for (const rule of kb.regimenRules) {
+      for (const ref of [...rule.preferred, ...rule.other, ...rule.avoid]) {
+        expect(kb.agents.has(ref.id) || kb.nonDrugOptions.has(ref.id), `${rule.id} → ${ref.id}`).toBe(true);
+      }
+    }
+  });
+
+  it('evidence records of seeds name their seed file and section; labels name their section', () => {
+    for (const e of kb.evidence.values()) {
+      if (e.kind === 'seed') expect(e.citation, e.id).toMatch(/^seed 00\d_[0-9a-f]{16}\.txt$/);
+      if (e.kind === 'label') expect(e.section, e.id).toBeTruthy();
+      if (e.kind === 'trial') expect(e.summary, e.id).toBeTruthy();
+    }
+  });
+
+  it('unverified facts are marked, not hidden: the unverified RxNorm codes are never verified=true without a source', () => {
+    const rx = [...kb.agents.values()].flatMap((a) => (a.rxnorm ? [a.rxnorm] : []));
+    expect(
+      rx
+        .filter((r) => r.verified)
+        .map((r) => r.code)
+        .sort(),
+    ).toEqual(['1148495', '1535457', '1727455', '1921217', '2103164']);
+    for (const r of rx) expect(r.source.length).toBeGreaterThan(3);
+  });
+
+  it('each spec §2 gene has a first-line rule for both CNS states and an exhausted rule', () => {
+    for (const gene of ['ALK', 'ROS1'] as const) {
+      for (const cns of [true, false]) {
+        expect(kb.regimenRules.some((r) => r.gene === gene && r.when.tkiNaive && r.when.cns === cns)).toBe(
+          true,
+        );
+      }
+      expect(kb.regimenRules.some((r) => r.gene === gene && r.when.targetedOptionsExhausted)).toBe(true);
+    }
+  });
+});
+
+describe('code formats', () => {
+  it.each(['2345-7', '8636-3', '10230-1', '3084-1', '34534-8', '57698-3', '24326-1', '100019-9', 'LA6576-8'])(
+    'LOINC %s is well-formed',
+    (c) => {
+      expect(isValidLoinc(c)).toBe(true);
+    },
+  );
+  it.each(['2345-6', '8636-4', '10230', '3084-1x', 'LOINC'])(
+    'LOINC %s is rejected (bad check digit or shape)',
+    (c) => {
+      expect(isValidLoinc(c)).toBe(false);
+    },
+  );
+  it('SNOMED CT ids need digits and a concept partition', () => {
+    expect(isValidSnomed('254637007')).toBe(true);
+    expect(isValidSnomed('25463700')).toBe(false);
+    expect(isValidSnomed('254637A07')).toBe(false);
+    expect(codeProblem('http://hl7.org/fhir/sid/icd-10-cm', 'C79.31')).toBeUndefined();
+    expect(codeProblem('http://hl7.org/fhir/sid/icd-10-cm', 'C7931x')).toMatch(/malformed/);
+    expect(codeProblem('http://www.genenames.org', '427')).toMatch(/malformed/);
+  });
+});
+
+describe('the integrity guard rejects broken copies', () => {
+  it('a recommendation without evidence', () => {
+    const s = copy();
+    (s.regimens as Raw).rules[0].preferred[0].evidence = [];
+    expectInvalid(s, /evidence/);
+  });
+
+  it('a recommendation citing evidence that does not exist', () => {
+    const s = copy();
+    (s.regimens as Raw).rules[0].preferred[0].evidence = ['S999-1'];
+    expectInvalid(s, /unknown evidence "S999-1"/);
+  });
+
+  it('a regimen naming an unknown drug', () => {
+    const s = copy();
+    (s.regimens as Raw).rules[0].other.push({ id: 'zidesamtinib', evidence: ['S001'] });
+    expectInvalid(s, /unknown agent "zidesamtinib"/);
+  });
+
+  it('a TKI with no baseline checks', () => {
+    const s = copy();
+    (s.drugs as Raw).agents[0].baselineChecks = [];
+    expectInvalid(s, /baselineChecks|too small|at least/i);
+  });
+
+  it('a TKI naming a check that does not exist', () => {
+    const s = copy();
+    (s.drugs as Raw).agents[0].baselineChecks[0].check = 'troponin';
+    expectInvalid(s, /unknown check "troponin"/);
+  });
+
+  it('a malformed LOINC code (wrong check digit)', () => {
+    const s = copy();
+    (s.checks as Raw).analytes[0].codes[0].code = '10230-2';
+    expectInvalid(s, /malformed http:\/\/loinc.org code "10230-2"/);
+  });
+
+  it('a malformed RxNorm code', () => {
+    const s = copy();
+    (s.drugs as Raw).agents[0].rxnorm.code = '11484-95';
+    expectInvalid(s, /rxnorm/);
+  });
+
+  it('the error lists every problem, not just the first', () => {
+    const s = copy();
+    (s.regimens as Raw).rules[0].preferred[0].evidence = ['nope-1'];
+    (s.regimens as Raw).rules[1].preferred[0].evidence = ['nope-2'];
+    try {
+      loadKnowledge(s);
+      throw new Error('accepted');
+    } catch (e) {
+      expect(e).toBeInstanceOf(KnowledgeError);
+      expect((e as KnowledgeError).problems.length).toBeGreaterThanOrEqual(2);
+    }
+  });
+});
