@@ -1,0 +1,208 @@
+/**
+ * Pre-therapy check values (LVEF, QTc, heart rate, blood pressure, chemistry, pregnancy test) as
+ * Measurements in each analyte's canonical unit.
+ *
+ * One Measurement per usable Observation, or per component when a panel carries the analyte (the BP
+ * panel 85354-9 with 8480-6 / 8462-4 components; an ECG panel carrying a QTc component). Analytes are
+ * matched by the knowledge base's codes only: QT interval (8634-8, 44975-1) is not QTc and is not read.
+ *
+ * Entered-in-error and cancelled observations are dropped (with a note): they carry no value a
+ * clinician would use. Preliminary, amended and corrected values are kept with their status.
+ */
+import type { Interpretation, Measurement } from '../core/model.ts';
+import type { Analyte } from '../knowledge/index.ts';
+import { callFromText } from './biomarker-text.ts';
+import { answerCall, type FhirKnowledge, indexOf, lookup } from './codings.ts';
+import {
+  type AnyResource,
+  asArray,
+  codingsOf,
+  conceptText,
+  effectiveDate,
+  isString,
+  refOf,
+  resultStatus,
+} from './read.ts';
+import { normaliseQuantity } from './units.ts';
+
+export interface MeasurementInput {
+  kb: FhirKnowledge;
+  observations: readonly AnyResource[];
+  notes: string[];
+}
+
+const INTERPRETATION: Record<string, Interpretation> = {
+  N: 'normal',
+  H: 'high',
+  HU: 'critical-high',
+  HH: 'critical-high',
+  L: 'low',
+  LU: 'critical-low',
+  LL: 'critical-low',
+  A: 'abnormal',
+  AA: 'critical',
+  POS: 'positive',
+  DET: 'positive',
+  NEG: 'negative',
+  ND: 'negative',
+  '>': 'high',
+  '<': 'low',
+};
+
+/** v3 ObservationInterpretation codes, or the words Epic and Oracle send in `text`. */
+export function interpretationOf(concepts: unknown): Interpretation | undefined {
+  for (const concept of asArray(concepts as unknown[])) {
+    for (const c of codingsOf(concept)) {
+      const mapped = c.code ? INTERPRETATION[c.code.toUpperCase()] : undefined;
+      if (mapped) return mapped;
+    }
+    const t = conceptText(concept).toLowerCase().trim();
+    if (!t) continue;
+    if (/critical(ly)? high|panic high/.test(t)) return 'critical-high';
+    if (/critical(ly)? low|panic low/.test(t)) return 'critical-low';
+    if (/critical|panic/.test(t)) return 'critical';
+    if (/\bhigh\b|above/.test(t)) return 'high';
+    if (/\blow\b|below/.test(t)) return 'low';
+    if (/abnormal/.test(t)) return 'abnormal';
+    if (/normal|within/.test(t)) return 'normal';
+    if (/positive|detected|reactive/.test(t)) return 'positive';
+    if (/negative|not detected|non-?reactive/.test(t)) return 'negative';
+  }
+  return undefined;
+}
+
+export function extractMeasurements(input: MeasurementInput): Measurement[] {
+  const { kb, observations, notes } = input;
+  const analyteByKey = indexOf(kb).analyteByKey;
+  const out: Measurement[] = [];
+  let dropped = 0;
+  for (const obs of observations) {
+    const top = lookup(kb, obs.code, analyteByKey);
+    const components = Array.isArray(obs.component) ? (obs.component as AnyResource[]) : [];
+    const parts: { analyteId: string; holder: AnyResource }[] = [];
+    if (top) parts.push({ analyteId: top, holder: obs });
+    for (const comp of components) {
+      if (typeof comp !== 'object' || comp === null) continue;
+      const a = lookup(kb, comp.code, analyteByKey);
+      if (a && a !== top) parts.push({ analyteId: a, holder: comp });
+    }
+    if (parts.length === 0) continue;
+    if (obs.status === 'entered-in-error' || obs.status === 'cancelled') {
+      dropped++;
+      continue;
+    }
+    for (const { analyteId, holder } of parts) {
+      const analyte = kb.analytes.get(analyteId);
+      if (!analyte) continue;
+      out.push(toMeasurement(kb, obs, holder, analyte));
+    }
+  }
+  if (dropped > 0) notes.push(`${dropped} check observation(s) entered in error or cancelled were not used.`);
+  return out;
+}
+
+/** Quantitative hCG keeps its number (the core decides); a call is only read from qualitative results. */
+function toMeasurement(
+  kb: FhirKnowledge,
+  obs: AnyResource,
+  holder: AnyResource,
+  analyte: Analyte,
+): Measurement {
+  const m: Measurement = { analyte: analyte.id, status: resultStatus(obs.status), sources: [refOf(obs)] };
+  const date = effectiveDate(obs);
+  if (date) m.date = date;
+  const interp = interpretationOf(holder.interpretation ?? (holder === obs ? undefined : obs.interpretation));
+  if (interp) m.interpretation = interp;
+
+  const q = holder.valueQuantity;
+  const str = typeof holder.valueString === 'string' ? holder.valueString : undefined;
+  const qualitative = analyte.qualitative === true;
+
+  if (q && typeof q.value === 'number' && Number.isFinite(q.value)) {
+    m.originalValue = `${q.comparator ?? ''}${q.value}${q.unit || q.code ? ` ${q.unit ?? q.code}` : ''}`;
+    // Comparators ("<0.2") keep the bound as the value; originalValue keeps the comparator for display.
+    const ucumCode = isUcumSystem(q.system) || !q.system ? q.code : undefined;
+    const n = normaliseQuantity(q.value, ucumCode, q.unit, analyte);
+    if ('error' in n) m.unreadable = n.error;
+    else {
+      m.value = n.value;
+      m.unit = n.unit;
+    }
+    const range = referenceRange(holder, analyte, ucumCode, q.unit);
+    if (range) m.referenceRange = range;
+  } else if (str !== undefined || holder.valueCodeableConcept) {
+    const text = str ?? conceptText(holder.valueCodeableConcept);
+    m.originalValue = text;
+    const coded = answerCall(kb, holder.valueCodeableConcept);
+    const call = coded === 'positive' || coded === 'negative' ? coded : callFromText(text);
+    const num = /^\s*([<>]=?)?\s*(-?\d+(?:\.\d+)?)\s*([^\d\s].*)?$/.exec(text);
+    if (qualitative && (call === 'positive' || call === 'negative')) {
+      m.call = call;
+    } else if (num?.[2] && !qualitative) {
+      // Numbers sent as text (common in Epic valueString): read with the unit written after them.
+      const n = normaliseQuantity(Number(num[2]), undefined, num[3]?.trim(), analyte);
+      if ('error' in n) m.unreadable = n.error;
+      else {
+        m.value = n.value;
+        m.unit = n.unit;
+      }
+    } else if (qualitative && interp === 'positive') m.call = 'positive';
+    else if (qualitative && interp === 'negative') m.call = 'negative';
+    else m.unreadable = `result "${text}" is not a ${qualitative ? 'positive/negative result' : 'number'}`;
+  } else if (qualitative && (interp === 'positive' || interp === 'negative')) {
+    m.call = interp;
+  } else {
+    m.unreadable = obs.dataAbsentReason
+      ? `no value (${conceptText(obs.dataAbsentReason) || 'data absent'})`
+      : 'no value recorded';
+  }
+  if (m.value === undefined && !m.unreadable && !m.call) m.unreadable = 'no value recorded';
+  return m;
+}
+
+function isUcumSystem(system: unknown): boolean {
+  return typeof system === 'string' && /unitsofmeasure\.org/.test(system);
+}
+
+function referenceRange(
+  holder: AnyResource,
+  analyte: Analyte,
+  valueCode: string | undefined,
+  valueUnit: string | undefined,
+): { low?: number; high?: number } | undefined {
+  for (const rr of asArray<AnyResource>(holder.referenceRange)) {
+    if (typeof rr !== 'object' || rr === null) continue;
+    const out: { low?: number; high?: number } = {};
+    for (const side of ['low', 'high'] as const) {
+      const b = rr[side];
+      if (!b || typeof b.value !== 'number') continue;
+      const code = isUcumSystem(b.system) || !b.system ? (b.code ?? valueCode) : valueCode;
+      const n = normaliseQuantity(b.value, code, b.unit ?? valueUnit, analyte);
+      if (!('error' in n)) out[side] = n.value;
+    }
+    if (out.low === undefined && out.high === undefined && isString(rr.text)) {
+      // Oracle sends ranges as text ("3.5-5.1", "<40", "> 5"), in the value's unit.
+      const t = rr.text;
+      const between = /(-?\d+(?:\.\d+)?)\s*(?:-|–|to)\s*(-?\d+(?:\.\d+)?)/.exec(t);
+      const conv = (x: number) => {
+        const n = normaliseQuantity(x, valueCode, valueUnit, analyte);
+        return 'error' in n ? undefined : n.value;
+      };
+      if (between?.[1] && between[2]) {
+        const lo = conv(Number(between[1]));
+        const hi = conv(Number(between[2]));
+        if (lo !== undefined) out.low = lo;
+        if (hi !== undefined) out.high = hi;
+      } else {
+        const lt = /^\s*(?:<|<=|≤|less than|up to)\s*(\d+(?:\.\d+)?)/i.exec(t);
+        const gt = /^\s*(?:>|>=|≥|greater than)\s*(\d+(?:\.\d+)?)/i.exec(t);
+        const hi = lt?.[1] ? conv(Number(lt[1])) : undefined;
+        const lo = gt?.[1] ? conv(Number(gt[1])) : undefined;
+        if (hi !== undefined) out.high = hi;
+        if (lo !== undefined) out.low = lo;
+      }
+    }
+    if (out.low !== undefined || out.high !== undefined) return out;
+  }
+  return undefined;
+}
