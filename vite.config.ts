@@ -5,5 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     environment: 'node',
     reporters: ['default'],
+    // PGlite (the embedded feedback database) takes seconds to boot on a loaded 2-core machine.
+    hookTimeout: 60_000,
+    testTimeout: 30_000,
   },
 });

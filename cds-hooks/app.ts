@@ -1,0 +1,281 @@
+/**
+ * The CDS Hooks HTTP service (Hono). `createApp` takes every dependency, so tests run it in-process
+ * with `app.request()` and over real HTTP alike. Non-2xx answers are OperationOutcomes without
+ * internal detail; 401s say nothing about why.
+ */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import type { Knowledge } from '../src/knowledge/index.ts';
+import type { JwtVerifier, VerifyResult } from './auth/index.ts';
+import { discoveryDocument } from './discovery.ts';
+import type { FeedbackStore } from './feedback/index.ts';
+import { fromZodError, HttpError, operationOutcome } from './http-error.ts';
+import type { Logger, RequestLog } from './log.ts';
+import { FeedbackRequest } from './schemas.ts';
+import { serviceById } from './services/definitions.ts';
+import { type HookConfig, handleHook } from './services/handle-hook.ts';
+import { ShownCards } from './shown-cards.ts';
+
+export interface AppConfig extends HookConfig {
+  publicBaseUrl: string;
+  corsOrigins: string[];
+  /** Request bodies above this are refused with 413. */
+  maxBodyBytes?: number;
+}
+
+export interface AppDeps {
+  kb: Knowledge;
+  config: AppConfig;
+  /** null only in tests of the clinical behaviour: production always verifies. */
+  verifier: JwtVerifier | null;
+  feedback: FeedbackStore;
+  logger: Logger;
+  now?: () => Date;
+  fetchImpl?: typeof fetch;
+}
+
+const FHIR_JSON = 'application/fhir+json';
+
+function outcomeResponse(
+  status: number,
+  body: ReturnType<typeof operationOutcome>,
+  extraHeaders: Record<string, string> = {},
+) {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': FHIR_JSON, ...extraHeaders },
+  });
+}
+
+export function createApp(deps: AppDeps): Hono {
+  const { kb, config, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const shownCards = new ShownCards();
+  const base = config.publicBaseUrl.replace(/\/+$/, '');
+  const app = new Hono();
+
+  app.use(
+    '*',
+    cors({
+      origin: (origin) => (config.corsOrigins.includes(origin) ? origin : null),
+      allowMethods: ['GET', 'POST', 'OPTIONS'],
+      allowHeaders: ['Authorization', 'Content-Type'],
+      maxAge: 600,
+    }),
+  );
+  app.use(
+    '/cds-services/*',
+    bodyLimit({
+      maxSize: config.maxBodyBytes ?? 5 * 1024 * 1024,
+      onError: () => outcomeResponse(413, operationOutcome('too-long', 'request body too large')),
+    }),
+  );
+
+  async function authorise(header: string | undefined, audiences: string[]): Promise<VerifyResult> {
+    if (!deps.verifier) return { ok: true, iss: 'unauthenticated', jti: '-', alg: 'none' };
+    let result: VerifyResult = { ok: false, reason: 'no audience' };
+    for (const aud of audiences) {
+      result = await deps.verifier.verify(header, aud);
+      if (result.ok || !/aud/i.test(result.reason)) break;
+    }
+    return result;
+  }
+
+  const unauthorized = () =>
+    outcomeResponse(401, operationOutcome('security', 'unauthorized'), { 'www-authenticate': 'Bearer' });
+
+  async function readJson(req: Request): Promise<unknown> {
+    const text = await req.text();
+    if (text.trim() === '') throw new HttpError(400, 'structure', 'empty request body');
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new HttpError(400, 'structure', 'request body is not valid JSON');
+    }
+  }
+
+  function log(entry: RequestLog) {
+    const level = entry.status >= 500 ? 'error' : entry.status >= 400 ? 'warn' : 'info';
+    logger[level](entry, 'request');
+  }
+
+  app.get('/health', async (c) => {
+    const store = await deps.feedback.health();
+    return c.json(
+      {
+        status: store ? 'ok' : 'degraded',
+        knowledgeBase: kb.version,
+        feedbackStore: store ? 'ok' : 'unavailable',
+      },
+      store ? 200 : 503,
+    );
+  });
+
+  app.get('/cds-services', async (c) => {
+    const started = performance.now();
+    const auth = await authorise(c.req.header('authorization'), [`${base}/cds-services`]);
+    if (!auth.ok) {
+      log({
+        route: 'discovery',
+        method: 'GET',
+        status: 401,
+        durationMs: performance.now() - started,
+        outcome: auth.reason,
+      });
+      return unauthorized();
+    }
+    log({
+      route: 'discovery',
+      method: 'GET',
+      status: 200,
+      durationMs: performance.now() - started,
+      iss: auth.iss,
+      jti: auth.jti,
+      outcome: 'ok',
+    });
+    return c.json(discoveryDocument(kb));
+  });
+
+  app.post('/cds-services/:id/feedback', async (c) => {
+    const started = performance.now();
+    const id = c.req.param('id');
+    const service = serviceById(id);
+    if (!service) return outcomeResponse(404, operationOutcome('not-found', `no CDS service "${id}"`));
+    const auth = await authorise(c.req.header('authorization'), [
+      `${base}/cds-services/${id}/feedback`,
+      `${base}/cds-services/${id}`,
+    ]);
+    if (!auth.ok) {
+      log({
+        route: 'feedback',
+        method: 'POST',
+        service: id,
+        status: 401,
+        durationMs: performance.now() - started,
+        outcome: auth.reason,
+      });
+      return unauthorized();
+    }
+    try {
+      const parsed = FeedbackRequest.safeParse(await readJson(c.req.raw));
+      if (!parsed.success)
+        throw new HttpError(400, 'invalid', 'invalid feedback', undefined, fromZodError(parsed.error));
+      const receivedAt = now().toISOString();
+      const result = await deps.feedback.save(
+        parsed.data.feedback.map((f) => ({
+          serviceId: id,
+          card: f.card,
+          outcome: f.outcome,
+          acceptedSuggestions: (f.acceptedSuggestions ?? []).map((s) => s.id).sort(),
+          ...(f.overrideReason
+            ? {
+                overrideReason: {
+                  ...(f.overrideReason.reason?.system ? { system: f.overrideReason.reason.system } : {}),
+                  ...(f.overrideReason.reason?.code ? { code: f.overrideReason.reason.code } : {}),
+                  ...(f.overrideReason.reason?.display ? { display: f.overrideReason.reason.display } : {}),
+                  ...(f.overrideReason.userComment ? { userComment: f.overrideReason.userComment } : {}),
+                },
+              }
+            : {}),
+          outcomeTimestamp: f.outcomeTimestamp,
+          receivedAt,
+          ...(auth.iss !== 'unauthenticated' ? { clientIss: auth.iss } : {}),
+        })),
+      );
+      log({
+        route: 'feedback',
+        method: 'POST',
+        service: id,
+        status: 200,
+        durationMs: performance.now() - started,
+        feedback: result,
+        iss: auth.iss,
+        jti: auth.jti,
+        outcome: 'stored',
+      });
+      return c.body(null, 200);
+    } catch (e) {
+      return failure(e, {
+        route: 'feedback',
+        method: 'POST',
+        service: id,
+        durationMs: performance.now() - started,
+      });
+    }
+  });
+
+  app.post('/cds-services/:id', async (c) => {
+    const started = performance.now();
+    const id = c.req.param('id');
+    const service = serviceById(id);
+    if (!service) return outcomeResponse(404, operationOutcome('not-found', `no CDS service "${id}"`));
+    const auth = await authorise(c.req.header('authorization'), [`${base}/cds-services/${id}`]);
+    if (!auth.ok) {
+      log({
+        route: 'service',
+        method: 'POST',
+        service: id,
+        hook: service.hook,
+        status: 401,
+        durationMs: performance.now() - started,
+        outcome: auth.reason,
+      });
+      return unauthorized();
+    }
+    try {
+      const outcome = await handleHook(service, await readJson(c.req.raw), {
+        kb,
+        config,
+        shownCards,
+        now,
+        ...(deps.fetchImpl ? { fetchImpl: deps.fetchImpl } : {}),
+      });
+      log({
+        route: 'service',
+        method: 'POST',
+        service: id,
+        hook: service.hook,
+        hookInstance: outcome.hookInstance,
+        status: 200,
+        durationMs: performance.now() - started,
+        cards: outcome.cards.length,
+        fhirCalls: outcome.fhirCalls,
+        gaps: outcome.gaps,
+        iss: auth.iss,
+        jti: auth.jti,
+        outcome: outcome.ignoredDrafts ? `ok (${outcome.ignoredDrafts} drafts ignored)` : 'ok',
+      });
+      return c.json({ cards: outcome.cards });
+    } catch (e) {
+      return failure(e, {
+        route: 'service',
+        method: 'POST',
+        service: id,
+        hook: service.hook,
+        durationMs: performance.now() - started,
+      });
+    }
+  });
+
+  function failure(e: unknown, entry: Omit<RequestLog, 'status' | 'outcome'>) {
+    if (e instanceof HttpError) {
+      log({ ...entry, status: e.status, outcome: e.message });
+      return outcomeResponse(e.status, e.toOperationOutcome());
+    }
+    logger.error(
+      { ...entry, err: e instanceof Error ? { name: e.name, message: e.message } : 'unknown' },
+      'unhandled error',
+    );
+    return outcomeResponse(500, operationOutcome('exception', 'internal error'));
+  }
+
+  const methodNotAllowed = (allow: string) => () =>
+    outcomeResponse(405, operationOutcome('not-supported', 'method not allowed'), { allow });
+  app.all('/cds-services', methodNotAllowed('GET, OPTIONS'));
+  app.all('/cds-services/:id', methodNotAllowed('POST, OPTIONS'));
+  app.all('/cds-services/:id/feedback', methodNotAllowed('POST, OPTIONS'));
+  app.notFound(() => outcomeResponse(404, operationOutcome('not-found', 'not found')));
+  app.onError((e) => failure(e, { route: 'other', method: '-', durationMs: 0 }));
+  return app;
+}

@@ -1,0 +1,104 @@
+/**
+ * Pre-therapy check cards: one suggestion per check that is missing, out of date or could not be
+ * checked, each creating the ServiceRequest(s) the contract codes. Abnormal results are stated with
+ * the threshold; "could not check" is never presented as done.
+ */
+import type { CheckStatus } from '../../src/core/model.ts';
+import type { Card } from '../schemas.ts';
+import {
+  type CardContext,
+  citations,
+  generic,
+  kbText,
+  links,
+  OVERRIDE_REASONS,
+  serviceRequest,
+  source,
+  stableUuid,
+  suggestion,
+  summary,
+} from './card-kit.ts';
+
+const STATE_WORDS: Record<CheckStatus['state'], string> = {
+  current: 'done',
+  stale: 'out of date',
+  missing: 'missing',
+  abnormal: 'abnormal',
+  'could-not-check': 'could not be checked',
+};
+
+export function pretherapyCard(
+  agents: string[],
+  checks: CheckStatus[],
+  ctx: CardContext,
+  key: string,
+): Card | undefined {
+  const open = checks.filter((c) => c.state !== 'current');
+  if (open.length === 0) return undefined;
+  const uuid = stableUuid(ctx.hookInstance, ctx.serviceId, 'pretherapy-checks', key);
+  const severity = open.some((c) => c.state === 'abnormal' && c.severity === 'critical')
+    ? 'critical'
+    : open.some((c) => c.state === 'abnormal')
+      ? 'warning'
+      : 'info';
+  const who = agents.map(generic).join(', ');
+  const byState = (['abnormal', 'could-not-check', 'missing', 'stale'] as const)
+    .map((s) => [s, open.filter((c) => c.state === s)] as const)
+    .filter(([, list]) => list.length > 0)
+    .map(([s, list]) => `${STATE_WORDS[s]}: ${list.map((c) => c.name.replace(/ \(.*\)$/, '')).join(', ')}`);
+  const evidence = [...new Set(open.flatMap((c) => c.evidence))];
+  const suggestions = open
+    .filter((c) => c.orders.length > 0 && c.state !== 'abnormal')
+    .map((c) =>
+      suggestion(uuid, c.check, {
+        label: summary(`Order ${c.orders.map((o) => o.display).join(' + ')}`),
+        actions: c.orders.map((o) => ({
+          type: 'create' as const,
+          description: `Draft a ServiceRequest: ${o.display}`,
+          resource: serviceRequest(
+            ctx,
+            { coding: o, text: o.display },
+            o.category,
+            `${c.name} before ${who}`,
+          ),
+        })),
+      }),
+    );
+  return {
+    uuid,
+    summary: summary(`Before ${who}: ${byState.join('; ')}`),
+    detail: [
+      open
+        .map(
+          (c) =>
+            `- **${kbText(c.name)}: ${STATE_WORDS[c.state]}.** ${c.readings.map((r) => kbText(r.why)).join(' ')}`,
+        )
+        .join('\n'),
+      `Look-back windows: ${open.map((c) => `${kbText(c.name)} ${c.windowDays} days`).join('; ')}.`,
+      citations(ctx.kb, evidence),
+    ].join('\n\n'),
+    indicator: severity,
+    source: source(ctx, 'pretherapy-checks', evidence),
+    ...(suggestions.length ? { suggestions, selectionBehavior: 'any' as const } : {}),
+    overrideReasons: OVERRIDE_REASONS,
+    links: links(ctx, evidence),
+  };
+}
+
+/** Patient-view: the checks for the preferred agents, each check once (worst state first). */
+export function mergeChecks(lists: CheckStatus[][]): CheckStatus[] {
+  const rank: Record<CheckStatus['state'], number> = {
+    abnormal: 4,
+    'could-not-check': 3,
+    missing: 2,
+    stale: 1,
+    current: 0,
+  };
+  const byId = new Map<string, CheckStatus>();
+  for (const c of lists.flat()) {
+    const seen = byId.get(c.check);
+    if (!seen || rank[c.state] > rank[seen.state] || (c.state === seen.state && c.severity === 'critical'))
+      byId.set(c.check, c);
+  }
+  return [...byId.values()];
+}

@@ -1,0 +1,16 @@
+export type {
+  FeedbackRecord,
+  FeedbackStore,
+  FeedbackStoreOptions,
+  ListFilter,
+  OverrideReasonRecord,
+  SaveResult,
+} from './store.ts';
+export {
+  DEFAULT_DATA_DIR,
+  dedupeKey,
+  FeedbackStoreError,
+  feedbackStoreOptionsFromEnv,
+  normaliseRecord,
+  openFeedbackStore,
+} from './store.ts';

@@ -1,0 +1,139 @@
+/**
+ * PostgreSQL feedback store (`DATABASE_URL`), same SQL as the PGlite store.
+ *
+ * Durability is the server's: a single INSERT commits on its own and, with the default
+ * `synchronous_commit=on`, is flushed to the WAL before the server acknowledges it.
+ */
+import pg from 'pg';
+import {
+  COUNT_SQL,
+  type FeedbackRow,
+  HEALTH_SQL,
+  INSERT_SQL,
+  insertParams,
+  LIST_SQL,
+  LOCK_SCHEMA_SQL,
+  listParams,
+  rowToRecord,
+  SCHEMA_LOCK_KEY,
+  SCHEMA_STATEMENTS,
+} from './schema.sql.ts';
+import {
+  assertRecord,
+  clampLimit,
+  type FeedbackRecord,
+  type FeedbackStore,
+  FeedbackStoreError,
+  type ListFilter,
+  type SaveResult,
+  storeError,
+} from './store.ts';
+
+export interface PostgresFeedbackStoreOptions {
+  databaseUrl: string;
+  /** Pool size, default 10. */
+  poolMax?: number;
+  /** Connection timeout, default 5000 ms. */
+  connectionTimeoutMillis?: number;
+}
+
+const HEALTH_TIMEOUT_MS = 3000;
+
+export async function openPostgresFeedbackStore(opts: PostgresFeedbackStoreOptions): Promise<FeedbackStore> {
+  const pool = new pg.Pool({
+    connectionString: opts.databaseUrl,
+    max: opts.poolMax ?? 10,
+    connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 5000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  try {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(LOCK_SCHEMA_SQL, [SCHEMA_LOCK_KEY]);
+      for (const stmt of SCHEMA_STATEMENTS) await client.query(stmt);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw storeError('open (postgres)', err);
+  }
+  return new PostgresFeedbackStore(pool);
+}
+
+class PostgresFeedbackStore implements FeedbackStore {
+  readonly kind = 'postgres' as const;
+  private closed = false;
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  private async run<T>(operation: string, task: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new FeedbackStoreError(`${operation} (store closed)`);
+    try {
+      return await task();
+    } catch (err) {
+      throw storeError(operation, err);
+    }
+  }
+
+  async save(records: FeedbackRecord[]): Promise<SaveResult> {
+    for (const r of records) assertRecord(r);
+    if (records.length === 0) return { inserted: 0, duplicates: 0 };
+    return this.run('save', async () => {
+      // One statement, hence one transaction; no client is held across awaits.
+      const res = await this.pool.query(INSERT_SQL, insertParams(records));
+      const inserted = res.rowCount ?? 0;
+      return { inserted, duplicates: records.length - inserted };
+    });
+  }
+
+  list(filter: ListFilter = {}): Promise<FeedbackRecord[]> {
+    return this.run('list', async () => {
+      const res = await this.pool.query<FeedbackRow>(LIST_SQL, listParams(filter, clampLimit(filter.limit)));
+      return res.rows.map(rowToRecord);
+    });
+  }
+
+  count(): Promise<number> {
+    return this.run('count', async () => {
+      const res = await this.pool.query<{ n: number }>(COUNT_SQL);
+      return Number(res.rows[0]?.n ?? 0);
+    });
+  }
+
+  async health(): Promise<boolean> {
+    if (this.closed) return false;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), HEALTH_TIMEOUT_MS);
+      });
+      const probe = this.pool.query<{ ok: number }>(HEALTH_SQL).then(
+        (res) => res.rows[0]?.ok === 1,
+        () => false,
+      );
+      return await Promise.race([probe, timeout]);
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.pool.end();
+    } catch (err) {
+      throw storeError('close (postgres)', err);
+    }
+  }
+}

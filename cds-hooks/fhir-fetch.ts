@@ -1,0 +1,134 @@
+/**
+ * Fetches what prefetch did not bring from the EHR's FHIR server, with the hook's bearer token.
+ * Every call has a timeout, the whole wave has a deadline, paging is followed up to a cap, and any
+ * failure becomes a DataGap for the domains the query feeds. The token is used for this request only:
+ * never stored, logged or put in an error message.
+ */
+import type { DataGap, DataGapReason } from '../src/core/model.ts';
+import type { DataRequirement } from '../src/fhir/queries.ts';
+import { toSearchUrl } from '../src/fhir/queries.ts';
+
+export interface FetchOptions {
+  fhirServer: string;
+  accessToken?: string;
+  patientId: string;
+  /** Per HTTP call. */
+  timeoutMs: number;
+  /** Absolute time (ms since epoch) by which the whole wave must end. */
+  deadline: number;
+  maxPages: number;
+  fetchImpl?: typeof fetch;
+}
+
+export interface FetchResult {
+  resources: unknown[];
+  gaps: DataGap[];
+  /** HTTP calls made, for logs and benchmarks. */
+  calls: number;
+}
+
+class FetchFailure extends Error {
+  constructor(
+    readonly reason: DataGapReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function reasonForStatus(status: number): DataGapReason {
+  if (status === 401) return 'unauthorized';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not-found';
+  return 'error';
+}
+
+function resolveUrl(base: string, url: string): string {
+  return /^https?:\/\//.test(url) ? url : `${base.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`;
+}
+
+async function getJson(url: string, opts: FetchOptions): Promise<unknown> {
+  const remaining = opts.deadline - Date.now();
+  if (remaining <= 0) throw new FetchFailure('timeout', 'deadline passed before the request');
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), Math.min(opts.timeoutMs, remaining));
+  try {
+    const res = await (opts.fetchImpl ?? fetch)(url, {
+      headers: {
+        accept: 'application/fhir+json, application/json',
+        ...(opts.accessToken ? { authorization: `Bearer ${opts.accessToken}` } : {}),
+      },
+      signal: controller.signal,
+    });
+    const text = await res.text();
+    if (!res.ok) throw new FetchFailure(reasonForStatus(res.status), `HTTP ${res.status}`);
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new FetchFailure('invalid-response', 'response is not valid JSON');
+    }
+  } catch (e) {
+    if (e instanceof FetchFailure) throw e;
+    if (controller.signal.aborted)
+      throw new FetchFailure('timeout', `no answer within ${Math.min(opts.timeoutMs, remaining)} ms`);
+    throw new FetchFailure('error', 'the FHIR server could not be reached');
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> =>
+  typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/** One requirement: a read (Patient) or a search followed through its `next` links. */
+async function fetchRequirement(
+  req: DataRequirement,
+  opts: FetchOptions,
+  count: () => void,
+): Promise<unknown[]> {
+  let url: string | undefined = resolveUrl(opts.fhirServer, toSearchUrl(req, opts.patientId));
+  const seen = new Set<string>();
+  const out: unknown[] = [];
+  for (let page = 0; url; page++) {
+    if (page >= opts.maxPages) throw new FetchFailure('truncated', `more than ${opts.maxPages} pages`);
+    if (seen.has(url)) throw new FetchFailure('invalid-response', 'the next link loops');
+    seen.add(url);
+    count();
+    const body = await getJson(url, opts);
+    if (!isObject(body)) throw new FetchFailure('invalid-response', 'not a FHIR resource');
+    if (body.resourceType === 'OperationOutcome')
+      throw new FetchFailure('error', 'the server answered with an OperationOutcome');
+    if (body.resourceType !== 'Bundle') {
+      out.push(body);
+      break;
+    }
+    out.push(body);
+    const next = Array.isArray(body.link)
+      ? (body.link as unknown[]).find(
+          (l) => isObject(l) && l.relation === 'next' && typeof l.url === 'string',
+        )
+      : undefined;
+    url = isObject(next) ? resolveUrl(opts.fhirServer, String(next.url)) : undefined;
+  }
+  return out.map((r) => (isObject(r) && r.resourceType === 'Bundle' ? { ...r, link: undefined } : r));
+}
+
+/** Runs the requirements in one parallel wave. */
+export async function fetchRequirements(
+  reqs: readonly DataRequirement[],
+  opts: FetchOptions,
+): Promise<FetchResult> {
+  let calls = 0;
+  const settled = await Promise.allSettled(reqs.map((r) => fetchRequirement(r, opts, () => calls++)));
+  const resources: unknown[] = [];
+  const gaps: DataGap[] = [];
+  settled.forEach((s, i) => {
+    const req = reqs[i] as DataRequirement;
+    if (s.status === 'fulfilled') resources.push(...s.value);
+    else {
+      const f = s.reason instanceof FetchFailure ? s.reason : new FetchFailure('error', 'unexpected failure');
+      gaps.push({ domains: req.domains, query: req.id, reason: f.reason, detail: f.message });
+    }
+  });
+  return { resources, gaps, calls };
+}

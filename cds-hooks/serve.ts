@@ -1,0 +1,55 @@
+/**
+ * `npm run serve`: production mode. The CDS Hooks service (and, once built, the SMART app) only, no
+ * sandbox; JWT authentication required; configuration from the environment (see env.ts).
+ */
+import { serve } from '@hono/node-server';
+import { getKnowledge } from '../src/knowledge/index.ts';
+import { createApp } from './app.ts';
+import { createJwtVerifier } from './auth/index.ts';
+import { readServeConfig } from './env.ts';
+import { openFeedbackStore } from './feedback/index.ts';
+import { createLogger } from './log.ts';
+
+async function main() {
+  let config: ReturnType<typeof readServeConfig>;
+  try {
+    config = readServeConfig();
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
+    process.exit(2);
+  }
+  const logger = createLogger(config.logLevel);
+  const kb = getKnowledge();
+  const feedback = await openFeedbackStore({
+    ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
+    dataDir: config.feedbackDataDir,
+  });
+  const app = createApp({
+    kb,
+    config,
+    verifier: createJwtVerifier({ trustedIssuers: config.trustedIssuers }),
+    feedback,
+    logger,
+  });
+  const server = serve({ fetch: app.fetch, port: config.port }, () => {
+    logger.info(
+      {
+        port: config.port,
+        base: config.publicBaseUrl,
+        knowledgeBase: kb.version,
+        feedbackStore: feedback.kind,
+      },
+      'listening',
+    );
+    console.log(`CDS Hooks discovery: ${config.publicBaseUrl}/cds-services`);
+  });
+  const stop = async () => {
+    server.close();
+    await feedback.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+void main();

@@ -1,0 +1,214 @@
+/**
+ * One pipeline for the three hooks: validate → prefetch, else fetch from fhirServer, else 412 →
+ * toSnapshot → evaluate → cards. The services differ only in which findings become cards.
+ */
+import { evaluate } from '../../src/core/evaluate.ts';
+import type { Assessment, DataGap, DraftOrder } from '../../src/core/model.ts';
+import { extractDraftOrders } from '../../src/fhir/extract-draft-orders.ts';
+import { type DataRequirement, dataRequirements } from '../../src/fhir/queries.ts';
+import { toSnapshot } from '../../src/fhir/to-snapshot.ts';
+import type { Knowledge } from '../../src/knowledge/index.ts';
+import { biomarkerTestingCards } from '../cards/biomarker-testing.ts';
+import type { CardContext } from '../cards/card-kit.ts';
+import { localTherapyCards } from '../cards/local-therapy.ts';
+import { orderCards } from '../cards/order-findings.ts';
+import { mergeChecks, pretherapyCard } from '../cards/pretherapy-checks.ts';
+import { therapySelectionCard } from '../cards/therapy-selection.ts';
+import { fetchRequirements } from '../fhir-fetch.ts';
+import { fromZodError, HttpError } from '../http-error.ts';
+import { normalisePrefetch } from '../prefetch.ts';
+import { type Card, CdsRequest, CONTEXT_BY_HOOK } from '../schemas.ts';
+import type { ShownCards } from '../shown-cards.ts';
+import type { ServiceDefinition } from './definitions.ts';
+
+export interface HookConfig {
+  appLaunchUrl: string;
+  formularyUnavailable: string[];
+  fhirTimeoutMs: number;
+  fhirDeadlineMs: number;
+  fhirMaxPages: number;
+}
+
+export interface HookDeps {
+  kb: Knowledge;
+  config: HookConfig;
+  shownCards: ShownCards;
+  now: () => Date;
+  fetchImpl?: typeof fetch;
+}
+
+export interface HookOutcome {
+  cards: Card[];
+  hookInstance: string;
+  fhirCalls: number;
+  gaps: number;
+  /** Selections or drafts set aside (not in draftOrders, or for another patient). */
+  ignoredDrafts: number;
+}
+
+interface RawDraft {
+  ref: string;
+  subject?: string;
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> =>
+  typeof x === 'object' && x !== null && !Array.isArray(x);
+
+function rawDrafts(bundle: unknown): RawDraft[] {
+  if (!isObject(bundle) || !Array.isArray(bundle.entry)) return [];
+  return bundle.entry.flatMap((e) => {
+    const r = isObject(e) ? e.resource : undefined;
+    if (!isObject(r) || typeof r.resourceType !== 'string' || typeof r.id !== 'string') return [];
+    const subject =
+      isObject(r.subject) && typeof r.subject.reference === 'string' ? r.subject.reference : undefined;
+    return [{ ref: `${r.resourceType}/${r.id}`, ...(subject ? { subject } : {}) }];
+  });
+}
+
+/** Resources and gaps: prefetch first, then fhirServer; 412 when required data can be had neither way. */
+async function gatherData(req: CdsRequest, patientId: string, deps: HookDeps) {
+  const reqs = dataRequirements(deps.kb);
+  const pre = normalisePrefetch(req.prefetch, reqs);
+  const resources = [...pre.resources];
+  let gaps: DataGap[] = [];
+  let fhirCalls = 0;
+
+  if (pre.toFetch.length > 0 && req.fhirServer) {
+    const fetched = await fetchRequirements(pre.toFetch, {
+      fhirServer: req.fhirServer,
+      ...(req.fhirAuthorization ? { accessToken: req.fhirAuthorization.access_token } : {}),
+      patientId,
+      timeoutMs: deps.config.fhirTimeoutMs,
+      deadline: Date.now() + deps.config.fhirDeadlineMs,
+      maxPages: deps.config.fhirMaxPages,
+      ...(deps.fetchImpl ? { fetchImpl: deps.fetchImpl } : {}),
+    });
+    fhirCalls = fetched.calls;
+    resources.push(...fetched.resources);
+    gaps = fetched.gaps;
+    // A paged prefetch whose full search failed still contributes its first page (marked truncated).
+    for (const g of fetched.gaps) {
+      const page = pre.partial.get(g.query);
+      if (page) resources.push(page);
+    }
+    const obtained = reqs.length - fetched.gaps.length;
+    if (obtained === 0)
+      throw new HttpError(
+        412,
+        'incomplete',
+        'No patient data could be obtained from prefetch or from fhirServer.',
+      );
+  } else if (pre.toFetch.length > 0) {
+    const missingRequired = pre.toFetch.filter((r: DataRequirement) => r.required && !pre.partial.has(r.id));
+    if (missingRequired.length > 0) {
+      throw new HttpError(
+        412,
+        'incomplete',
+        `Prefetch lacks ${missingRequired.map((r) => r.id).join(', ')} and no fhirServer was given to fetch it.`,
+      );
+    }
+    resources.push(...pre.partial.values());
+    gaps = pre.toFetch
+      .filter((r) => !pre.partial.has(r.id))
+      .map((r) => ({
+        domains: r.domains,
+        query: r.id,
+        reason: 'not-requested' as const,
+        detail: 'not prefetched and no fhirServer',
+      }));
+  }
+  return { resources, gaps, fhirCalls };
+}
+
+function validate(body: unknown, service: ServiceDefinition) {
+  const parsed = CdsRequest.safeParse(body);
+  if (!parsed.success)
+    throw new HttpError(400, 'invalid', 'invalid CDS Hooks request', undefined, fromZodError(parsed.error));
+  const req = parsed.data;
+  if (req.hook !== service.hook) {
+    throw new HttpError(400, 'invalid', `service ${service.id} answers ${service.hook}, not ${req.hook}`, [
+      'hook',
+    ]);
+  }
+  const context = CONTEXT_BY_HOOK[service.hook].safeParse(req.context);
+  if (!context.success)
+    throw new HttpError(400, 'invalid', 'invalid context', undefined, fromZodError(context.error, 'context'));
+  return {
+    req,
+    context: context.data as Record<string, unknown> & { patientId: string; encounterId?: string },
+  };
+}
+
+function patientViewCards(a: Assessment, ctx: CardContext): Card[] {
+  const cards: Card[] = [];
+  const therapy = therapySelectionCard(a, ctx);
+  if (therapy) cards.push(therapy);
+  cards.push(...biomarkerTestingCards(a, ctx));
+  const onTki = a.therapy.current?.kind === 'tki';
+  const preferred = (a.recommendation?.preferred ?? []).filter((o) => o.kind === 'drug').map((o) => o.id);
+  if (!onTki && preferred.length > 0) {
+    const lists = a.checks.filter((c) => preferred.includes(c.agent)).map((c) => c.checks);
+    const card = pretherapyCard(preferred, mergeChecks(lists), ctx, 'preferred');
+    if (card) cards.push(card);
+  }
+  cards.push(...localTherapyCards(a, ctx));
+  return cards;
+}
+
+export async function handleHook(
+  service: ServiceDefinition,
+  body: unknown,
+  deps: HookDeps,
+): Promise<HookOutcome> {
+  const { req, context } = validate(body, service);
+  const patientId = context.patientId;
+  const { resources, gaps, fhirCalls } = await gatherData(req, patientId, deps);
+  const snapshot = toSnapshot(resources, gaps, { patientId, knowledge: deps.kb });
+
+  let drafts: DraftOrder[] = [];
+  let ignoredDrafts = 0;
+  if (service.hook !== 'patient-view') {
+    const raw = rawDrafts(context.draftOrders);
+    const forPatient = new Set(
+      raw.filter((d) => !d.subject || d.subject.endsWith(`Patient/${patientId}`)).map((d) => d.ref),
+    );
+    ignoredDrafts = raw.length - forPatient.size;
+    drafts = extractDraftOrders(deps.kb, context.draftOrders).filter((d) => forPatient.has(d.ref));
+  }
+
+  const assessment = evaluate(snapshot, deps.kb, {
+    now: deps.now().toISOString(),
+    config: { formularyUnavailable: deps.config.formularyUnavailable },
+    draftOrders: drafts,
+  });
+  const ctx: CardContext = {
+    kb: deps.kb,
+    serviceId: service.id,
+    hookInstance: req.hookInstance,
+    patientId,
+    ...(typeof context.encounterId === 'string' ? { encounterId: context.encounterId } : {}),
+    appLaunchUrl: deps.config.appLaunchUrl,
+  };
+
+  let cards: Card[];
+  if (service.hook === 'patient-view') {
+    cards = patientViewCards(assessment, ctx);
+  } else {
+    let findings = assessment.orderFindings;
+    const keyOf = (f: (typeof findings)[number]) =>
+      `${patientId}|${f.draft}|${f.topic}|${f.code}|${f.interaction?.with.drug ?? ''}`;
+    if (service.hook === 'order-select') {
+      // New-order cards for the selected drafts only; interactions still see every draft.
+      const selections = new Set(
+        (context.selections as string[]).filter((s) => drafts.some((d) => d.ref === s)),
+      );
+      ignoredDrafts += (context.selections as string[]).length - selections.size;
+      findings = findings.filter((f) => selections.has(f.draft));
+      deps.shownCards.remember(findings.map(keyOf));
+    } else {
+      findings = findings.filter((f) => !deps.shownCards.has(keyOf(f)));
+    }
+    cards = orderCards(findings, drafts, assessment.driver, ctx);
+  }
+  return { cards, hookInstance: req.hookInstance, fhirCalls, gaps: gaps.length, ignoredDrafts };
+}

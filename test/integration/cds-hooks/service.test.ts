@@ -1,0 +1,671 @@
+/**
+ * The CDS Hooks service in-process (`app.request`): discovery, the three hooks on realistic records,
+ * each prefetch shape and the fallback to fhirServer (msw), 412, validation errors, feedback, and
+ * the card rules of the contract. Authentication is covered in auth.test.ts.
+ */
+import { Writable } from 'node:stream';
+import { Fhir, ParseConformance, Versions } from 'fhir';
+import { setupServer } from 'msw/node';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../../cds-hooks/app.ts';
+import { type FeedbackStore, openFeedbackStore } from '../../../cds-hooks/feedback/index.ts';
+import { createLogger } from '../../../cds-hooks/log.ts';
+import { type Card, CdsResponse } from '../../../cds-hooks/schemas.ts';
+import { getKnowledge } from '../../../src/knowledge/index.ts';
+import {
+  alkG1202rRecord,
+  draftMedicationRequest,
+  NOW,
+  ros1BrainMetsRecord,
+  untestedRecord,
+} from '../../fixtures/cds/records.ts';
+import { type FhirServerLog, fhirServer, prefetchFor } from './fhir-search.ts';
+
+const kb = getKnowledge();
+const BASE = 'https://cds.example.test';
+const EHR = 'https://ehr.example.test/fhir';
+const fhirValidator = new Fhir(new ParseConformance(true, Versions.R4));
+const msw = setupServer();
+const logLines: string[] = [];
+let feedback: FeedbackStore;
+
+beforeAll(async () => {
+  msw.listen({ onUnhandledRequest: 'error' });
+  feedback = await openFeedbackStore({ dataDir: 'memory://' });
+});
+afterEach(() => msw.resetHandlers());
+afterAll(async () => {
+  msw.close();
+  await feedback.close();
+});
+
+function makeApp(overrides: { formularyUnavailable?: string[] } = {}) {
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logLines.push(String(chunk));
+      done();
+    },
+  });
+  return createApp({
+    kb,
+    config: {
+      publicBaseUrl: BASE,
+      corsOrigins: ['https://ehr.example.test'],
+      appLaunchUrl: `${BASE}/launch.html`,
+      formularyUnavailable: overrides.formularyUnavailable ?? [],
+      fhirTimeoutMs: 1000,
+      fhirDeadlineMs: 2000,
+      fhirMaxPages: 5,
+      maxBodyBytes: 200_000,
+    },
+    verifier: null,
+    feedback,
+    logger: createLogger('info', sink),
+    now: () => new Date(NOW),
+  });
+}
+
+let instance = 0;
+function hookBody(
+  hook: string,
+  patientId: string,
+  extra: Record<string, unknown> = {},
+  context: Record<string, unknown> = {},
+) {
+  return {
+    hook,
+    hookInstance: `d1577c69-dfbe-44ad-ba6d-3e05e953b2${String(++instance).padStart(2, '0')}`,
+    context: { userId: 'Practitioner/onc-1', patientId, ...context },
+    ...extra,
+  };
+}
+
+async function post(app: ReturnType<typeof makeApp>, path: string, body: unknown) {
+  const res = await app.request(`${BASE}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+}
+
+const topic = (c: Card) => c.source.topic.code;
+
+/** Paths of null, "", [] or {} values: CDS Hooks 2.0 forbids them (except `cards: []`). */
+function emptyValues(value: unknown, path: string): string[] {
+  if (value === null || value === '') return [path];
+  if (Array.isArray(value))
+    return value.length === 0 && path !== 'cards'
+      ? [path]
+      : value.flatMap((v, i) => emptyValues(v, `${path}[${i}]`));
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as object);
+    return entries.length === 0 ? [path] : entries.flatMap(([k, v]) => emptyValues(v, `${path}.${k}`));
+  }
+  return [];
+}
+
+/** Contract and CDS Hooks invariants every response must meet. */
+function expectConformingCards(body: unknown, patientId: string) {
+  const parsed = CdsResponse.safeParse(body);
+  expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
+  expect(emptyValues((body as { cards: unknown[] }).cards, 'cards')).toEqual([]);
+  for (const card of (body as { cards: Card[] }).cards) {
+    expect(card.summary.length).toBeLessThan(140);
+    expect(card.source.topic.system).toBe('urn:alk-ros1-cds:topic');
+    for (const s of card.suggestions ?? []) {
+      for (const a of s.actions) {
+        if (a.type === 'delete') continue;
+        const resource = a.resource as Record<string, any>;
+        const result = fhirValidator.validate(resource, { errorOnUnexpected: true });
+        expect(
+          result.messages.filter((m) => String(m.severity) === 'error'),
+          JSON.stringify(resource),
+        ).toEqual([]);
+        expect(resource.subject).toEqual({ reference: `Patient/${patientId}` });
+        expect(resource.status).toBe('draft');
+        expect(resource.intent).toBe('order');
+      }
+    }
+  }
+}
+
+describe('discovery', () => {
+  it('lists the three contract services with CDS Hooks 2.0 prefetch templates', async () => {
+    const res = await makeApp().request(`${BASE}/cds-services`);
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as {
+      services: {
+        id: string;
+        hook: string;
+        title: string;
+        description: string;
+        prefetch: Record<string, string>;
+      }[];
+    };
+    expect(doc.services.map((s) => [s.id, s.hook])).toEqual([
+      ['alk-ros1-patient-view', 'patient-view'],
+      ['alk-ros1-order-select', 'order-select'],
+      ['alk-ros1-order-sign', 'order-sign'],
+    ]);
+    for (const s of doc.services) {
+      expect(s.title.length).toBeGreaterThan(0);
+      expect(s.description.length).toBeGreaterThan(0);
+      for (const template of Object.values(s.prefetch)) {
+        const tokens = template.match(/\{\{[^}]*\}\}/g) ?? [];
+        expect(
+          tokens.every((t) => t === '{{context.patientId}}'),
+          template,
+        ).toBe(true);
+        expect(template).not.toMatch(/_include|_revinclude|:contains|context\.draftOrders/);
+      }
+    }
+  });
+});
+
+describe('patient-view', () => {
+  it('ROS1+ with brain metastases → therapy-selection card (entrectinib, repotrectinib preferred), pre-therapy card, local-therapy card', async () => {
+    const record = ros1BrainMetsRecord('p-ros1');
+    const { status, body } = await post(
+      makeApp(),
+      '/cds-services/alk-ros1-patient-view',
+      hookBody('patient-view', 'p-ros1', { prefetch: prefetchFor(record, 'p-ros1') }),
+    );
+    expect(status).toBe(200);
+    expectConformingCards(body, 'p-ros1');
+    const cards = body.cards as Card[];
+    expect(cards.map(topic)).toEqual(['therapy-selection', 'pretherapy-checks', 'local-therapy']);
+
+    const therapy = cards[0] as Card;
+    expect(therapy.selectionBehavior).toBe('at-most-one');
+    expect(
+      therapy.suggestions?.map((s) => [
+        (s.actions[0]?.resource as any)?.medicationCodeableConcept.text,
+        s.extension?.['urn:alk-ros1-cds:preference'],
+      ]),
+    ).toEqual([
+      ['entrectinib', 'preferred'],
+      ['repotrectinib', 'preferred'],
+      ['lorlatinib', 'other'],
+      ['taletrectinib', 'other'],
+    ]);
+    // Two preferred agents: CDS Hooks allows at most one isRecommended, so none is set.
+    expect(therapy.suggestions?.some((s) => s.isRecommended)).toBe(false);
+    expect(therapy.detail).toMatch(/Crizotinib \(Xalkori\)\*\*: Crizotinib does not treat the brain/);
+    expect(therapy.detail).toMatch(/Alectinib \(Alecensa\)\*\*: Alectinib does not work in ROS1/);
+    expect(therapy.links?.[0]).toMatchObject({ type: 'smart', url: `${BASE}/launch.html` });
+
+    const checks = cards[1] as Card;
+    expect(checks.summary).toMatch(/^Before Entrectinib, Repotrectinib: missing: LVEF, Uric acid/);
+    const orders = checks.suggestions?.flatMap((s) =>
+      s.actions.map((a) => (a.resource as any).code.coding[0].code),
+    );
+    expect(orders).toEqual(['40701008', '3084-1']);
+  });
+
+  it('ALK+ with G1202R after alectinib → lorlatinib the single preferred agent, marked isRecommended', async () => {
+    const record = alkG1202rRecord('p-alk');
+    const { body } = await post(
+      makeApp(),
+      '/cds-services/alk-ros1-patient-view',
+      hookBody('patient-view', 'p-alk', { prefetch: prefetchFor(record, 'p-alk') }),
+    );
+    expectConformingCards(body, 'p-alk');
+    const therapy = (body.cards as Card[]).find((c) => topic(c) === 'therapy-selection');
+    expect(
+      therapy?.suggestions?.map((s) => [
+        (s.actions[0]?.resource as any)?.medicationCodeableConcept.text,
+        s.isRecommended ?? false,
+      ]),
+    ).toEqual([['lorlatinib', true]]);
+    expect(
+      (therapy?.suggestions?.[0]?.actions[0]?.resource as any)?.medicationCodeableConcept.coding,
+    ).toEqual([
+      { system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '2103164', display: 'lorlatinib' },
+    ]);
+    expect(therapy?.summary).toMatch(/G1202R.*lorlatinib preferred/);
+  });
+
+  it('untested stage IV adenocarcinoma → a biomarker-testing card creating an NGS ServiceRequest, and no drug suggested', async () => {
+    const record = untestedRecord('p-new');
+    const { body } = await post(
+      makeApp(),
+      '/cds-services/alk-ros1-patient-view',
+      hookBody('patient-view', 'p-new', { prefetch: prefetchFor(record, 'p-new') }),
+    );
+    expectConformingCards(body, 'p-new');
+    const cards = body.cards as Card[];
+    expect(cards.map(topic)).toEqual(['biomarker-testing']);
+    const sr = cards[0]?.suggestions?.[0]?.actions[0]?.resource as any;
+    expect(sr.resourceType).toBe('ServiceRequest');
+    expect(sr.code.text).toMatch(/NGS panel including ALK and ROS1/);
+    expect(JSON.stringify(body)).not.toMatch(/MedicationRequest/);
+  });
+
+  it('a formulary without repotrectinib drops it and the card says why', async () => {
+    const record = ros1BrainMetsRecord('p-form');
+    const app = makeApp({ formularyUnavailable: ['repotrectinib'] });
+    const { body } = await post(
+      app,
+      '/cds-services/alk-ros1-patient-view',
+      hookBody('patient-view', 'p-form', { prefetch: prefetchFor(record, 'p-form') }),
+    );
+    const therapy = (body.cards as Card[])[0] as Card;
+    expect(
+      therapy.suggestions?.map((s) => (s.actions[0]?.resource as any)?.medicationCodeableConcept.text),
+    ).toEqual(['entrectinib', 'lorlatinib', 'taletrectinib']);
+    expect(therapy.suggestions?.[0]?.isRecommended).toBe(true);
+    expect(therapy.detail).toMatch(/Repotrectinib \(Augtyro\) is not available at this site/);
+  });
+
+  it('the same hookInstance gives the same card and suggestion uuids; another hookInstance gives new ones', async () => {
+    const record = ros1BrainMetsRecord('p-uuid');
+    const app = makeApp();
+    const req = hookBody('patient-view', 'p-uuid', { prefetch: prefetchFor(record, 'p-uuid') });
+    const a = (await post(app, '/cds-services/alk-ros1-patient-view', req)).body.cards as Card[];
+    const b = (await post(app, '/cds-services/alk-ros1-patient-view', req)).body.cards as Card[];
+    const c = (
+      await post(app, '/cds-services/alk-ros1-patient-view', {
+        ...req,
+        hookInstance: 'another-instance-0001',
+      })
+    ).body.cards as Card[];
+    expect(b.map((x) => x.uuid)).toEqual(a.map((x) => x.uuid));
+    expect(b[0]?.suggestions?.map((s) => s.uuid)).toEqual(a[0]?.suggestions?.map((s) => s.uuid));
+    expect(c.map((x) => x.uuid).some((u) => a.map((x) => x.uuid).includes(u))).toBe(false);
+  });
+});
+
+describe('prefetch shapes and the fallback to fhirServer', () => {
+  const pid = 'p-fb';
+  const record = ros1BrainMetsRecord(pid);
+  const summaries = (cards: Card[]) => cards.map((c) => [topic(c), c.summary, c.indicator]);
+
+  it('full prefetch and no prefetch (fetched from fhirServer with the bearer token) give the same cards', async () => {
+    const log: FhirServerLog = { requests: [] };
+    msw.use(...fhirServer(EHR, record, log));
+    const app = makeApp();
+    const viaPrefetch = await post(
+      app,
+      '/cds-services/alk-ros1-patient-view',
+      hookBody('patient-view', pid, { prefetch: prefetchFor(record, pid) }),
+    );
+    expect(log.requests).toHaveLength(0);
+    const auth = {
+      access_token: 'secret-token-abc',
+      token_type: 'Bearer',
+      expires_in: 300,
+      scope: 'patient/*.read',
+      subject: 'cds-service',
+      patient: pid,
+    };
+    const viaFetch = await post(
+      app,
+      '/cds-services/alk-ros1-patient-view',
+      hookBody('patient-view', pid, { fhirServer: EHR, fhirAuthorization: auth }),
+    );
+    expect(viaFetch.status).toBe(200);
+    expect(summaries(viaFetch.body.cards)).toEqual(summaries(viaPrefetch.body.cards));
+    expect(log.requests.length).toBe(12);
+    expect(new Set(log.requests.map((r) => r.authorization))).toEqual(new Set(['Bearer secret-token-abc']));
+    expect(logLines.join('')).not.toMatch(/secret-token-abc|p-fb/);
+  });
+
+  it('a key that is null means "no data": nothing is fetched for it', async () => {
+    const log: FhirServerLog = { requests: [] };
+    msw.use(...fhirServer(EHR, record, log));
+    const prefetch = {
+      ...prefetchFor(record, pid),
+      'medication-statements': null,
+      'medication-administrations': null,
+    };
+    const res = await post(
+      makeApp(),
+      '/cds-services/alk-ros1-patient-view',
+      hookBody('patient-view', pid, { prefetch, fhirServer: EHR }),
+    );
+    expect(res.status).toBe(200);
+    expect(log.requests).toHaveLength(0);
+  });
+
+  it('an absent key and an OperationOutcome key are fetched; the rest comes from prefetch', async () => {
+    const log: FhirServerLog = { requests: [] };
+    msw.use(...fhirServer(EHR, record, log));
+    const prefetch: Record<string, unknown> = prefetchFor(record, pid);
+    delete prefetch.labs;
+    prefetch['cardiac-studies'] = {
+      resourceType: 'OperationOutcome',
+      issue: [{ severity: 'error', code: 'timeout' }],
+    };
+    const res = await post(
+      makeApp(),
+      '/cds-services/alk-ros1-patient-view',
+      hookBody('patient-view', pid, { prefetch, fhirServer: EHR }),
+    );
+    expect(res.status).toBe(200);
+    expect(log.requests.map((r) => new URL(r.url).searchParams.get('code')?.split(',')[0])).toEqual(
+      expect.arrayContaining(['http://loinc.org|3084-1', 'http://loinc.org|10230-1']),
+    );
+    expect(log.requests).toHaveLength(2);
+  });
+
+  it('a paged prefetch Bundle is fetched in full from fhirServer', async () => {
+    const log: FhirServerLog = { requests: [] };
+    msw.use(...fhirServer(EHR, record, log));
+    const prefetch: Record<string, any> = prefetchFor(record, pid);
+    prefetch.labs = { ...prefetch.labs, link: [{ relation: 'next', url: `${EHR}/Observation?page=2` }] };
+    const res = await post(
+      makeApp(),
+      '/cds-services/alk-ros1-patient-view',
+      hookBody('patient-view', pid, { prefetch, fhirServer: EHR }),
+    );
+    expect(res.status).toBe(200);
+    expect(log.requests).toHaveLength(1);
+  });
+
+  it('no prefetch and no fhirServer → 412 with an OperationOutcome', async () => {
+    const res = await post(makeApp(), '/cds-services/alk-ros1-patient-view', hookBody('patient-view', pid));
+    expect(res.status).toBe(412);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    expect(res.body.issue[0].diagnostics).toMatch(/no fhirServer/);
+  });
+
+  it('fhirServer fails for every query → 412', async () => {
+    msw.use(
+      ...fhirServer(
+        EHR,
+        record,
+        { requests: [] },
+        {
+          Patient: 500,
+          Condition: 500,
+          Observation: 500,
+          DiagnosticReport: 500,
+          MedicationRequest: 500,
+          MedicationStatement: 500,
+          MedicationAdministration: 500,
+        },
+      ),
+    );
+    const res = await post(
+      makeApp(),
+      '/cds-services/alk-ros1-patient-view',
+      hookBody('patient-view', 'nobody', { fhirServer: EHR }),
+    );
+    expect(res.status).toBe(412);
+  });
+
+  it('Observation searches forbidden (403) → cards say "could not be checked", never missing or done', async () => {
+    msw.use(...fhirServer(EHR, record, { requests: [] }, { Observation: 403 }));
+    const prefetch: Record<string, unknown> = prefetchFor(record, pid);
+    for (const key of [
+      'labs',
+      'vital-signs',
+      'cardiac-studies',
+      'biomarker-lab-observations',
+      'disease-status',
+    ])
+      delete prefetch[key];
+    const res = await post(
+      makeApp(),
+      '/cds-services/alk-ros1-patient-view',
+      hookBody('patient-view', pid, { prefetch, fhirServer: EHR }),
+    );
+    expect(res.status).toBe(200);
+    const checks = (res.body.cards as Card[]).find((c) => topic(c) === 'pretherapy-checks');
+    expect(checks?.summary).toMatch(/could not be checked/);
+    expect(checks?.summary).not.toMatch(/missing/);
+  });
+});
+
+describe('order-select and order-sign', () => {
+  const pid = 'p-ord';
+  const record = ros1BrainMetsRecord(pid);
+  const drafts = (...rs: Record<string, unknown>[]) => ({
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: rs.map((resource) => ({ resource })),
+  });
+
+  it('alectinib selected for a ROS1+ patient → critical order-concordance card that offers to replace the draft', async () => {
+    const draft = draftMedicationRequest(pid, 'draft-1', 'Alecensa 150 mg capsule', '1727455');
+    const body = hookBody(
+      'order-select',
+      pid,
+      { prefetch: prefetchFor(record, pid) },
+      { selections: ['MedicationRequest/draft-1'], draftOrders: drafts(draft) },
+    );
+    const res = await post(makeApp(), '/cds-services/alk-ros1-order-select', body);
+    expect(res.status).toBe(200);
+    expectConformingCards(res.body, pid);
+    const card = (res.body.cards as Card[]).find((c) => topic(c) === 'order-concordance');
+    expect(card?.indicator).toBe('critical');
+    expect(card?.summary).toMatch(/Alectinib does not work in ROS1\+ NSCLC/);
+    expect(card?.selectionBehavior).toBe('at-most-one');
+    expect(card?.suggestions?.[0]?.actions).toEqual([
+      expect.objectContaining({ type: 'delete', resourceId: 'MedicationRequest/draft-1' }),
+      expect.objectContaining({
+        type: 'create',
+        resource: expect.objectContaining({ medicationCodeableConcept: { text: 'entrectinib' } }),
+      }),
+    ]);
+    expect(card?.overrideReasons?.every((r) => r.display.length > 0)).toBe(true);
+  });
+
+  it('only selected drafts get new-order cards; a selection missing from draftOrders is ignored', async () => {
+    const a = draftMedicationRequest(pid, 'draft-a', 'alectinib');
+    const b = draftMedicationRequest(pid, 'draft-b', 'crizotinib');
+    const body = hookBody(
+      'order-select',
+      pid,
+      { prefetch: prefetchFor(record, pid) },
+      { selections: ['MedicationRequest/draft-b', 'MedicationRequest/ghost'], draftOrders: drafts(a, b) },
+    );
+    const res = await post(makeApp(), '/cds-services/alk-ros1-order-select', body);
+    expect(res.status).toBe(200);
+    const summariesText = (res.body.cards as Card[]).map((c) => c.summary).join(' | ');
+    expect(summariesText).toMatch(/Crizotinib has poor CNS penetration/);
+    expect(summariesText).not.toMatch(/Alectinib/);
+  });
+
+  it('order-sign does not repeat a card shown at order-select for the same draft, but shows new ones', async () => {
+    const app = makeApp();
+    const draft = draftMedicationRequest(pid, 'draft-s', 'crizotinib');
+    const select = hookBody(
+      'order-select',
+      pid,
+      { prefetch: prefetchFor(record, pid) },
+      { selections: ['MedicationRequest/draft-s'], draftOrders: drafts(draft) },
+    );
+    const first = await post(app, '/cds-services/alk-ros1-order-select', select);
+    expect((first.body.cards as Card[]).some((c) => topic(c) === 'order-concordance')).toBe(true);
+    const extra = draftMedicationRequest(pid, 'draft-p', 'pembrolizumab 200 mg IV');
+    const sign = hookBody(
+      'order-sign',
+      pid,
+      { prefetch: prefetchFor(record, pid) },
+      { draftOrders: drafts(draft, extra) },
+    );
+    const second = await post(app, '/cds-services/alk-ros1-order-sign', sign);
+    expect(second.status).toBe(200);
+    const signed = second.body.cards as Card[];
+    expect(signed.some((c) => /Crizotinib has poor CNS/.test(c.summary))).toBe(false);
+    expect(signed.some((c) => /Immunotherapy is not recommended in ROS1\+/.test(c.summary))).toBe(true);
+  });
+
+  it('a draft for another patient is ignored', async () => {
+    const other = { ...draftMedicationRequest('someone-else', 'draft-x', 'alectinib') };
+    const body = hookBody(
+      'order-sign',
+      pid,
+      { prefetch: prefetchFor(record, pid) },
+      { draftOrders: drafts(other) },
+    );
+    const res = await post(makeApp(), '/cds-services/alk-ros1-order-sign', body);
+    expect(res.status).toBe(200);
+    expect(res.body.cards).toEqual([]);
+  });
+});
+
+describe('bad input gets a 4xx OperationOutcome, never a 500', () => {
+  const app = makeApp();
+  const url = '/cds-services/alk-ros1-patient-view';
+  it.each([
+    [
+      'missing hookInstance',
+      { hook: 'patient-view', context: { userId: 'Practitioner/1', patientId: 'p' } },
+      400,
+    ],
+    ['hook does not match the service', hookBody('order-sign', 'p'), 400],
+    [
+      'fhirAuthorization without fhirServer',
+      hookBody('patient-view', 'p', {
+        fhirAuthorization: {
+          access_token: 't',
+          token_type: 'Bearer',
+          expires_in: 1,
+          scope: 's',
+          subject: 'x',
+        },
+      }),
+      400,
+    ],
+    [
+      'userId not a reference',
+      { ...hookBody('patient-view', 'p'), context: { userId: 'dr smith', patientId: 'p' } },
+      400,
+    ],
+    [
+      'order-select without selections',
+      hookBody('order-select', 'p', {}, { draftOrders: { resourceType: 'Bundle' } }),
+      400,
+    ],
+    ['context is a string', { ...hookBody('patient-view', 'p'), context: 'nope' }, 400],
+  ])('%s → %s', async (_name, body, status) => {
+    const res = await post(app, url, body);
+    expect(res.status).toBe(status);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    expect(JSON.stringify(res.body)).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  it('malformed JSON → 400', async () => {
+    const res = await app.request(`${BASE}${url}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"hook": ',
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as any).resourceType).toBe('OperationOutcome');
+  });
+
+  it('a body over the size limit → 413', async () => {
+    const res = await app.request(`${BASE}${url}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ pad: 'x'.repeat(300_000) }),
+    });
+    expect(res.status).toBe(413);
+  });
+
+  it('unknown service → 404; GET on a service → 405 with Allow', async () => {
+    expect((await post(app, '/cds-services/nope', hookBody('patient-view', 'p'))).status).toBe(404);
+    const res = await app.request(`${BASE}${url}`);
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST, OPTIONS');
+  });
+
+  it('CORS preflight answers allowed origins only, never "*"', async () => {
+    const ok = await app.request(`${BASE}${url}`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://ehr.example.test', 'access-control-request-method': 'POST' },
+    });
+    expect(ok.headers.get('access-control-allow-origin')).toBe('https://ehr.example.test');
+    const bad = await app.request(`${BASE}${url}`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
+    expect(bad.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
+describe('feedback', () => {
+  const url = '/cds-services/alk-ros1-order-select/feedback';
+  const at = '2026-11-22T09:05:00Z';
+  it('stores accepted and overridden feedback, idempotently', async () => {
+    const app = makeApp();
+    const before = await feedback.count();
+    const body = {
+      feedback: [
+        {
+          card: 'c6a2b9b2-aaaa-4bbb-8ccc-000000000001',
+          outcome: 'accepted',
+          acceptedSuggestions: [{ id: 's-1' }],
+          outcomeTimestamp: at,
+        },
+        {
+          card: 'c6a2b9b2-aaaa-4bbb-8ccc-000000000002',
+          outcome: 'overridden',
+          overrideReason: {
+            reason: {
+              system: 'urn:alk-ros1-cds:override-reason',
+              code: 'patient-preference',
+              display: 'Patient preference',
+            },
+          },
+          outcomeTimestamp: at,
+        },
+      ],
+    };
+    expect((await post(app, url, body)).status).toBe(200);
+    expect((await post(app, url, body)).status).toBe(200);
+    expect((await feedback.count()) - before).toBe(2);
+    const stored = await feedback.list({ card: 'c6a2b9b2-aaaa-4bbb-8ccc-000000000002' });
+    expect(stored[0]).toMatchObject({
+      serviceId: 'alk-ros1-order-select',
+      outcome: 'overridden',
+      overrideReason: { code: 'patient-preference' },
+    });
+  });
+
+  it.each([
+    [
+      'accepted without acceptedSuggestions',
+      { feedback: [{ card: 'c1', outcome: 'accepted', outcomeTimestamp: at }] },
+    ],
+    ['no outcomeTimestamp', { feedback: [{ card: 'c1', outcome: 'overridden' }] }],
+    [
+      'empty overrideReason',
+      { feedback: [{ card: 'c1', outcome: 'overridden', overrideReason: {}, outcomeTimestamp: at }] },
+    ],
+    ['not an array', { feedback: { card: 'c1' } }],
+  ])('%s → 400', async (_name, body) => {
+    const res = await post(makeApp(), url, body);
+    expect(res.status).toBe(400);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+  });
+});
+
+describe('logs', () => {
+  it('one structured line per request with hook, service, hookInstance, duration, cards and outcome; no patient id', async () => {
+    logLines.length = 0;
+    const record = ros1BrainMetsRecord('p-log');
+    await post(
+      makeApp(),
+      '/cds-services/alk-ros1-patient-view',
+      hookBody('patient-view', 'p-log', { prefetch: prefetchFor(record, 'p-log') }),
+    );
+    const entries = logLines.map((l) => JSON.parse(l)).filter((e) => e.route === 'service');
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({
+      service: 'alk-ros1-patient-view',
+      hook: 'patient-view',
+      status: 200,
+      cards: 3,
+      outcome: 'ok',
+    });
+    expect(typeof entries[0].durationMs).toBe('number');
+    expect(entries[0].hookInstance).toMatch(/^d1577c69/);
+    expect(logLines.join('')).not.toMatch(/p-log/);
+  });
+});
