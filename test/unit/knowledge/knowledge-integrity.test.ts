@@ -25,7 +25,6 @@ const expectInvalid = (sources: KnowledgeSources, problem: RegExp) => {
   }
   throw new Error('the broken knowledge base was accepted');
 };
-// biome-ignore lint/suspicious/noExplicitAny: tests edit raw JSON copies
 type Raw = any;
 
 describe('knowledge base integrity', () => {
