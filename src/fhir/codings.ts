@@ -138,6 +138,7 @@ export function indexOf(kb: FhirKnowledge): CodeIndex {
   addSet('historyOfMetastatic', [cond.historyOfMetastaticCancer]);
   addSet('stageObservations', codes.stageObservations);
   addSet('fusionChangeTypes', codes.genomics.fusionChangeTypes);
+  addSet('copyNumberChangeTypes', codes.genomics.copyNumberChangeTypes);
   addSet('diseaseStatus', codes.diseaseStatus?.observation ?? []);
   addSet('diseaseWorsened', codes.diseaseStatus?.worsened ?? []);
 

@@ -333,8 +333,25 @@ function fromVariant(input: BiomarkerInput, obs: AnyResource): Draft[] {
   const fusionWords = /fusion|rearrange|translocation|inversion|break/i.test(
     joinText(variationText, conceptText(obs.code)),
   );
+  const fusionEvidence = isFusionType || fusionWords || targets.size > 1;
+  // A copy-number change (amplification, gain, loss) is not a rearrangement: it must never make
+  // ALK or ROS1 "positive". It is kept out of the status and said so.
+  const copyNumber =
+    changeTypeConcepts.some((v) => inSet(kb, v, 'copyNumberChangeTypes')) ||
+    /amplif|copy[\s-]?number|\bCNV\b|\bgain\b|\bloss\b|deletion/i.test(joinText(variationText, proteinText));
+  if (copyNumber && !fusionEvidence && mutations.length === 0) {
+    input.notes.push(
+      `${refOf(obs)}: a ${[...targets].join('/')} copy-number variant is not a rearrangement and was not used for ${[...targets].join('/')} status.`,
+    );
+    return [];
+  }
   const kindOf: BiomarkerResult['kind'] =
-    mutations.length > 0 && !isFusionType && !fusionWords ? 'mutation' : 'rearrangement';
+    mutations.length > 0 && !fusionEvidence ? 'mutation' : 'rearrangement';
+  if (!fusionEvidence && mutations.length === 0) {
+    input.notes.push(
+      `${refOf(obs)}: a ${[...targets].join('/')} variant was reported without fusion detail; it is read as a rearrangement. Confirm the variant type.`,
+    );
+  }
 
   const context = contextText(input, obs);
   let method = methodFromText(

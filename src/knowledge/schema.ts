@@ -85,6 +85,8 @@ export const CodesSchema = z.object({
     genomicSourceClass: CodingSchema,
     geneticReport: CodingSchema,
     fusionChangeTypes: z.array(CodingSchema),
+    /** Copy-number changes: never an ALK/ROS1 rearrangement. */
+    copyNumberChangeTypes: z.array(CodingSchema),
     methodSequencing: CodingSchema,
     methodPcr: CodingSchema,
   }),

@@ -192,3 +192,59 @@ describe('reports and duplicates', () => {
     expect(rs).toHaveLength(2);
   });
 });
+
+describe('variant type: only a fusion can make ALK/ROS1 positive', () => {
+  const variant = (id: string, components: Record<string, unknown>[]) =>
+    obs(
+      id,
+      '69548-6',
+      { valueCodeableConcept: { coding: [{ system: LOINC, code: 'LA9633-4', display: 'Present' }] } },
+      {
+        component: [
+          {
+            code: { coding: [{ system: LOINC, code: '48018-6' }] },
+            valueCodeableConcept: {
+              coding: [{ system: 'http://www.genenames.org', code: 'HGNC:427', display: 'ALK' }],
+            },
+          },
+          ...components,
+        ],
+      },
+    );
+  const changeType = (code: string, display: string) => ({
+    code: { coding: [{ system: LOINC, code: '48019-4' }] },
+    valueCodeableConcept: { coding: [{ system: 'http://www.sequenceontology.org', code, display }] },
+  });
+  const variation = (text: string) => ({
+    code: { coding: [{ system: LOINC, code: '81252-9' }] },
+    valueCodeableConcept: { text },
+  });
+
+  it('an ALK amplification (SO copy_number_gain) is not a rearrangement: no finding, and a note says why', () => {
+    const snap = toSnapshot([variant('amp-1', [changeType('SO:0001742', 'copy_number_gain')])], [], {
+      knowledge,
+    });
+    expect(snap.biomarkers).toEqual([]);
+    expect(snap.notes.join(' ')).toMatch(/copy-number variant is not a rearrangement/);
+  });
+
+  it('an ALK amplification named only in text is not a rearrangement either', () => {
+    expect(biomarkers([variant('amp-2', [variation('ALK amplification (8 copies)')])])).toEqual([]);
+  });
+
+  it('an ALK variant without any fusion detail is read as a rearrangement, with a note asking to confirm', () => {
+    const snap = toSnapshot([variant('bare-1', [])], [], { knowledge });
+    expect(snap.biomarkers.map((b) => [b.gene, b.kind, b.call])).toEqual([
+      ['ALK', 'rearrangement', 'positive'],
+    ]);
+    expect(snap.notes.join(' ')).toMatch(/without fusion detail/);
+  });
+
+  it('an EML4-ALK fusion with a copy-number-like word in its text is still a fusion', () => {
+    expect(
+      biomarkers([variant('fus-1', [variation('EML4-ALK fusion, variant 3 (gain of signal)')])]).map(
+        (b) => b.kind,
+      ),
+    ).toEqual(['rearrangement']);
+  });
+});
