@@ -6,7 +6,7 @@
  * is "could not check" unless what was found is already abnormal (abnormal is never reassuring).
  */
 import type { Analyte, CheckDefinition, Knowledge, Threshold, Tki } from '../../knowledge/index.ts';
-import { ageInYears, byDateDesc, dayOf, daysBefore } from '../dates.ts';
+import { ageInYears, dayOf, daysBefore, toTime } from '../dates.ts';
 import type {
   AgentChecks,
   AnalyteReading,
@@ -133,10 +133,27 @@ function boundFor(
   }
 }
 
+/** Latest usable measurement per analyte, built once per snapshot (checks ask for it many times). */
+const latestIndex = new WeakMap<readonly Measurement[], Map<string, Measurement>>();
+
 function latestUsable(measurements: readonly Measurement[], analyteId: string): Measurement | undefined {
-  return measurements
-    .filter((m) => m.analyte === analyteId && !UNUSABLE_STATUS.has(m.status))
-    .sort(byDateDesc)[0];
+  let index = latestIndex.get(measurements);
+  if (!index) {
+    index = new Map();
+    const times = new Map<Measurement, number>();
+    for (const m of measurements) {
+      if (UNUSABLE_STATUS.has(m.status)) continue;
+      const t = toTime(m.date) ?? Number.NEGATIVE_INFINITY;
+      const seen = index.get(m.analyte);
+      // Strictly later wins, so among equal dates the first in the record is kept.
+      if (!seen || t > (times.get(seen) ?? Number.NEGATIVE_INFINITY)) {
+        index.set(m.analyte, m);
+        times.set(m, t);
+      }
+    }
+    latestIndex.set(measurements, index);
+  }
+  return index.get(analyteId);
 }
 
 function readAnalyte(

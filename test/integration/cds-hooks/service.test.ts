@@ -15,6 +15,7 @@ import { getKnowledge } from '../../../src/knowledge/index.ts';
 import {
   alkG1202rRecord,
   draftMedicationRequest,
+  medicationRequest as medicationRequestFixture,
   NOW,
   ros1BrainMetsRecord,
   untestedRecord,
@@ -492,6 +493,47 @@ describe('order-select and order-sign', () => {
     const signed = second.body.cards as Card[];
     expect(signed.some((c) => /Crizotinib has poor CNS/.test(c.summary))).toBe(false);
     expect(signed.some((c) => /Immunotherapy is not recommended in ROS1\+/.test(c.summary))).toBe(true);
+  });
+
+  it('lorlatinib drafted for a patient on rifampin → critical drug-interaction card (contraindicated)', async () => {
+    const alk = alkG1202rRecord('p-ix');
+    alk.push(medicationRequestFixture('p-ix', 'rifampin', 'rifampin 600 MG Oral Capsule', undefined));
+    const draft = draftMedicationRequest('p-ix', 'draft-l', 'lorlatinib 100 mg tablet', '2103164');
+    const body = hookBody(
+      'order-select',
+      'p-ix',
+      { prefetch: prefetchFor(alk, 'p-ix') },
+      { selections: ['MedicationRequest/draft-l'], draftOrders: drafts(draft) },
+    );
+    const res = await post(makeApp(), '/cds-services/alk-ros1-order-select', body);
+    expectConformingCards(res.body, 'p-ix');
+    const card = (res.body.cards as Card[]).find((c) => topic(c) === 'drug-interaction');
+    expect(card?.indicator).toBe('critical');
+    expect(card?.summary).toMatch(/Lorlatinib: interaction with rifampin/);
+    expect(card?.detail).toMatch(/Contraindicated with strong CYP3A inducers/);
+  });
+
+  it('fhirAuthorization scopes in SMART v1 and v2 syntax are both accepted', async () => {
+    msw.use(...fhirServer(EHR, record, { requests: [] }));
+    for (const scope of [
+      'patient/*.read launch',
+      'patient/Observation.rs patient/Condition.rs patient/MedicationRequest.rs',
+    ]) {
+      const auth = {
+        access_token: 't',
+        token_type: 'bearer',
+        expires_in: 30,
+        scope,
+        subject: 'cds',
+        patient: pid,
+      };
+      const res = await post(
+        makeApp(),
+        '/cds-services/alk-ros1-order-sign',
+        hookBody('order-sign', pid, { fhirServer: EHR, fhirAuthorization: auth }, { draftOrders: drafts() }),
+      );
+      expect(res.status).toBe(200);
+    }
   });
 
   it('a draft for another patient is ignored', async () => {

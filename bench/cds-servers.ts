@@ -1,0 +1,85 @@
+/**
+ * Child-process servers for the CDS benchmark, so the load generator never shares their event loop:
+ *   tsx bench/cds-servers.ts service      the CDS Hooks service (JWT off: the figure is the clinical path)
+ *   tsx bench/cds-servers.ts bare         node:http reading and JSON.parse-ing the body, answering a fixed card
+ *   tsx bench/cds-servers.ts fhir <ms>    a FHIR server holding the benchmark record, answering after <ms>
+ * Each prints `READY <port>` once listening on 127.0.0.1.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { createApp } from '../cds-hooks/app.ts';
+import type { FeedbackStore } from '../cds-hooks/feedback/index.ts';
+import { createLogger } from '../cds-hooks/log.ts';
+import { getKnowledge } from '../src/knowledge/index.ts';
+import { search, searchset } from '../test/integration/cds-hooks/fhir-search.ts';
+import { benchRecord } from './cds-record.ts';
+
+const ready = (port: number) => console.log(`READY ${port}`);
+
+/** Feedback is not exercised by the benchmark; a store that holds nothing keeps start-up fast. */
+const noFeedback: FeedbackStore = {
+  kind: 'pglite',
+  save: async (records) => ({ inserted: records.length, duplicates: 0 }),
+  list: async () => [],
+  count: async () => 0,
+  health: async () => true,
+  close: async () => {},
+};
+
+const FIXED_CARD = JSON.stringify({
+  cards: [
+    {
+      uuid: '00000000-0000-4000-8000-000000000000',
+      summary: 'Fixed card',
+      indicator: 'info',
+      source: { label: 'bench', topic: { system: 'urn:alk-ros1-cds:topic', code: 'therapy-selection' } },
+    },
+  ],
+});
+
+const mode = process.argv[2];
+if (mode === 'service') {
+  const app = createApp({
+    kb: getKnowledge(),
+    config: {
+      publicBaseUrl: 'http://127.0.0.1',
+      corsOrigins: [],
+      appLaunchUrl: 'http://127.0.0.1/launch.html',
+      formularyUnavailable: [],
+      fhirTimeoutMs: 2000,
+      fhirDeadlineMs: 3000,
+      fhirMaxPages: 20,
+    },
+    verifier: null,
+    feedback: noFeedback,
+    logger: createLogger('silent'),
+  });
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  server.once('listening', () => ready((server.address() as AddressInfo).port));
+} else if (mode === 'bare') {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(FIXED_CARD);
+    });
+  });
+  server.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
+} else if (mode === 'fhir') {
+  const delay = Number(process.argv[3] ?? '50');
+  const { resources } = benchRecord();
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const [type, id] = url.pathname.replace(/^\/fhir\//, '').split('/');
+    const body = id
+      ? resources.find((r) => r.resourceType === type && r.id === id)
+      : searchset(search(resources, String(type), url.searchParams));
+    setTimeout(() => res.writeHead(body ? 200 : 404, { 'content-type': 'application/fhir+json' }).end(JSON.stringify(body ?? {})), delay);
+  });
+  server.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
+} else {
+  console.error('usage: cds-servers.ts service|bare|fhir <delay-ms>');
+  process.exit(2);
+}
