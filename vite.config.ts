@@ -1,10 +1,16 @@
+import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  plugins: [react()],
+  root: '.',
+  build: { outDir: 'dist/app', emptyOutDir: true, sourcemap: true },
   test: {
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     environment: 'node',
     reporters: ['default'],
+    // Vitest resolves dependencies with Node's `main`; fhirclient's browser entry is the one the app uses.
+    alias: [{ find: /^fhirclient$/, replacement: 'fhirclient/lib/entry/browser' }],
     // PGlite (the embedded feedback database) takes seconds to boot on a loaded 2-core machine.
     hookTimeout: 60_000,
     testTimeout: 30_000,
