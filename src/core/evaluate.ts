@@ -58,18 +58,13 @@ export function evaluate(snapshot: PatientSnapshot, kb: Knowledge, options: Eval
 
   const recommendation = driver
     ? recommendTherapy(kb, driver, biomarkers[driver] as GeneStatus, disease.summary, therapy.summary, config)
-        .recommendation
     : null;
 
   const drafts = options.draftOrders ?? [];
-  const draftedTkis = drafts
-    .map((d) => (d.drug ? kb.agents.get(d.drug) : undefined))
-    .filter((a) => a?.kind === 'tki');
-  const agentsToCheck = [
-    ...new Map([...candidateTkis(kb, recommendation), ...draftedTkis].map((a) => [a?.id, a])).values(),
-  ];
-  const checks: AgentChecks[] = agentsToCheck.flatMap((agent) =>
-    agent?.kind === 'tki' ? [evaluateAgentChecks(kb, agent, driver, snapshot, config, now)] : [],
+  const draftedTkis = kb.tkis.filter((t) => drafts.some((d) => d.drug === t.id));
+  const agentsToCheck = [...new Set([...candidateTkis(kb, recommendation), ...draftedTkis])];
+  const checks: AgentChecks[] = agentsToCheck.map((agent) =>
+    evaluateAgentChecks(kb, agent, driver, snapshot, config, now),
   );
 
   const activeOthers = snapshot.activeMedications

@@ -21,16 +21,7 @@ export type IsoDate = string;
 // ---------------------------------------------------------------------------------------------
 
 /** The parts of the record a query feeds; a failed query makes its domain "could not check". */
-export type DataDomain =
-  | 'patient'
-  | 'conditions'
-  | 'biomarkers'
-  | 'medications'
-  | 'labs'
-  | 'vital-signs'
-  | 'cardiac-studies';
-
-export const DATA_DOMAINS: readonly DataDomain[] = [
+export const DATA_DOMAINS = [
   'patient',
   'conditions',
   'biomarkers',
@@ -38,7 +29,8 @@ export const DATA_DOMAINS: readonly DataDomain[] = [
   'labs',
   'vital-signs',
   'cardiac-studies',
-];
+] as const;
+export type DataDomain = (typeof DATA_DOMAINS)[number];
 
 export type DataGapReason =
   | 'error'

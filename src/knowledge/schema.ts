@@ -3,6 +3,7 @@
  * malformed or inconsistent edit fails loudly in tests and at start-up, never at the bedside.
  */
 import { z } from 'zod';
+import { DATA_DOMAINS } from '../core/model.ts';
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'ids are lower-case kebab-case');
 const evidenceIds = z.array(z.string().min(1)).min(1);
@@ -21,15 +22,7 @@ const GeneSchema = z.enum(['ALK', 'ROS1']);
 const HistologySchema = z.enum(['adenocarcinoma', 'squamous', 'large-cell', 'nsclc-nos', 'unknown']);
 const StageSchema = z.enum(['I', 'II', 'III', 'IV']);
 const SeveritySchema = z.enum(['info', 'warning', 'critical']);
-const DomainSchema = z.enum([
-  'patient',
-  'conditions',
-  'biomarkers',
-  'medications',
-  'labs',
-  'vital-signs',
-  'cardiac-studies',
-]);
+const DomainSchema = z.enum(DATA_DOMAINS);
 
 // ---------------------------------------------------------------------------------------------
 // Evidence

@@ -10,7 +10,6 @@ import type {
   EvaluateConfig,
   Gene,
   GeneStatus,
-  Notice,
   TherapyHistorySummary,
   TherapyOption,
   TherapyRecommendation,
@@ -68,8 +67,7 @@ export function recommendTherapy(
   disease: DiseaseSummary,
   history: TherapyHistorySummary,
   config: EvaluateConfig,
-): { recommendation: TherapyRecommendation; notices: Notice[] } {
-  const notices: Notice[] = [];
+): TherapyRecommendation {
   const notes: string[] = [];
   const { rule, fallback } = selectRule(kb, gene, status, disease, history);
   if (fallback) {
@@ -235,10 +233,7 @@ export function recommendTherapy(
     );
   }
 
-  return {
-    recommendation: { gene, situation, preferred, other, avoid, notes },
-    notices,
-  };
+  return { gene, situation, preferred, other, avoid, notes };
 }
 
 /** TKIs among the options, for pre-therapy checks. */
