@@ -2,6 +2,7 @@
  * `npm run bench`: runs every registered benchmark and prints a table. Add a benchmark by appending
  * to BENCHMARKS; `ratioTo` names the baseline a row is compared with.
  */
+import { benchApp, printApp } from './app.bench.ts';
 import { benchCds, printCds } from './cds.bench.ts';
 import { type BenchResult, benchParseBaseline, benchSnapshot } from './snapshot.bench.ts';
 
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
   console.log('(times in ms)');
   if (failed) console.log('Some targets were missed: see the notes above (figures from one run on this machine).');
   printCds(await benchCds());
+  printApp(await benchApp());
 }
 
 await main();
