@@ -45,7 +45,8 @@ async function main(): Promise<void> {
     );
   }
   console.log('(times in ms)');
-  if (failed) console.log('Some targets were missed: see the notes above (figures from one run on this machine).');
+  if (failed)
+    console.log('Some targets were missed: see the notes above (figures from one run on this machine).');
   printCds(await benchCds());
   printApp(await benchApp());
 }
