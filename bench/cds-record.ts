@@ -17,14 +17,20 @@ const NOISE = [
 ] as const;
 
 export function benchRecord(noise = 480) {
-  const resources: Record<string, any>[] = ros1BrainMetsRecord(BENCH_PATIENT);
+  const resources: Record<string, unknown>[] = ros1BrainMetsRecord(BENCH_PATIENT);
   for (let i = 0; i < noise; i++) {
     const [code, display, unit, value] = NOISE[i % NOISE.length] as (typeof NOISE)[number];
     resources.push({
       resourceType: 'Observation',
       id: `${BENCH_PATIENT}-noise-${i}`,
       status: 'final',
-      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] }],
+      category: [
+        {
+          coding: [
+            { system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' },
+          ],
+        },
+      ],
       code: { coding: [{ system: 'http://loinc.org', code, display }], text: display },
       subject: { reference: `Patient/${BENCH_PATIENT}` },
       effectiveDateTime: daysAgo(7 + i * 3),
@@ -32,10 +38,11 @@ export function benchRecord(noise = 480) {
     });
   }
   const prefetch = prefetchFor(resources, BENCH_PATIENT);
-  const observations = Object.values(prefetch).reduce<number>(
-    (n, b: any) => n + (b?.entry ?? []).filter((e: any) => e.resource?.resourceType === 'Observation').length,
-    0,
-  );
+  type Entry = { resource?: { resourceType?: string } };
+  const observations = Object.values(prefetch).reduce<number>((n, b) => {
+    const entries = (b as { entry?: Entry[] } | null)?.entry ?? [];
+    return n + entries.filter((e) => e.resource?.resourceType === 'Observation').length;
+  }, 0);
   return { resources, prefetch, observations };
 }
 

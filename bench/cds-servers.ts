@@ -4,12 +4,17 @@
  *   tsx bench/cds-servers.ts bare         node:http reading and JSON.parse-ing the body, answering a fixed card
  *   tsx bench/cds-servers.ts fhir <ms>    a FHIR server holding the benchmark record, answering after <ms>
  * Each prints `READY <port>` once listening on 127.0.0.1.
+ *
+ * For the soak run (bench/soak.ts), `service` also reads two optional environment variables:
+ *   CDS_SERVER_REPORT_RSS=1   print `RSS <rss> <heapUsed>` (bytes) every second and on SIGUSR2
+ *   CDS_FEEDBACK_DIR=<dir>    store feedback durably in a file-backed PGlite there (default: a no-op store)
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createApp } from '../cds-hooks/app.ts';
 import type { FeedbackStore } from '../cds-hooks/feedback/index.ts';
+import { openFeedbackStore } from '../cds-hooks/feedback/index.ts';
 import { createLogger } from '../cds-hooks/log.ts';
 import { getKnowledge } from '../src/knowledge/index.ts';
 import { search, searchset } from '../test/integration/cds-hooks/fhir-search.ts';
@@ -38,8 +43,20 @@ const FIXED_CARD = JSON.stringify({
   ],
 });
 
+/** One memory sample on stdout, for the parent to parse. */
+const reportRss = () => {
+  const m = process.memoryUsage();
+  console.log(`RSS ${m.rss} ${m.heapUsed}`);
+};
+
 const mode = process.argv[2];
 if (mode === 'service') {
+  if (process.env.CDS_SERVER_REPORT_RSS === '1') {
+    setInterval(reportRss, 1000).unref();
+    process.on('SIGUSR2', reportRss);
+  }
+  const feedbackDir = process.env.CDS_FEEDBACK_DIR;
+  const feedback = feedbackDir ? await openFeedbackStore({ dataDir: feedbackDir }) : noFeedback;
   const app = createApp({
     kb: getKnowledge(),
     config: {
@@ -52,7 +69,7 @@ if (mode === 'service') {
       fhirMaxPages: 20,
     },
     verifier: null,
-    feedback: noFeedback,
+    feedback,
     logger: createLogger('silent'),
   });
   const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
@@ -76,7 +93,13 @@ if (mode === 'service') {
     const body = id
       ? resources.find((r) => r.resourceType === type && r.id === id)
       : searchset(search(resources, String(type), url.searchParams));
-    setTimeout(() => res.writeHead(body ? 200 : 404, { 'content-type': 'application/fhir+json' }).end(JSON.stringify(body ?? {})), delay);
+    setTimeout(
+      () =>
+        res
+          .writeHead(body ? 200 : 404, { 'content-type': 'application/fhir+json' })
+          .end(JSON.stringify(body ?? {})),
+      delay,
+    );
   });
   server.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
 } else {

@@ -44,7 +44,12 @@ async function start(args: string[]): Promise<{ port: number; child: ChildProces
   return { port, child };
 }
 
-async function load(name: string, port: number, body: string, opts: { amount: number; connections: number }): Promise<LoadResult> {
+async function load(
+  name: string,
+  port: number,
+  body: string,
+  opts: { amount: number; connections: number },
+): Promise<LoadResult> {
   const r = await autocannon({
     url: `http://127.0.0.1:${port}/cds-services/alk-ros1-patient-view`,
     method: 'POST',
@@ -64,7 +69,12 @@ async function load(name: string, port: number, body: string, opts: { amount: nu
   };
 }
 
-export async function benchCds(): Promise<{ results: LoadResult[]; observations: number; bodyKiB: number; fhirRequestsPerCall: number }> {
+export async function benchCds(): Promise<{
+  results: LoadResult[];
+  observations: number;
+  bodyKiB: number;
+  fhirRequestsPerCall: number;
+}> {
   const { prefetch, observations } = benchRecord();
   const body = patientViewBody(prefetch);
   const children: ChildProcess[] = [];
@@ -79,25 +89,56 @@ export async function benchCds(): Promise<{ results: LoadResult[]; observations:
     await load('warm-up', bare.port, body, { amount: 300, connections: 4 });
     const results: LoadResult[] = [];
     for (let round = 1; round <= 2; round++) {
-      results.push(await load(`bare node:http, prefetch (round ${round})`, bare.port, body, { amount: 3000, connections: 10 }));
-      results.push(await load(`service patient-view, prefetch (round ${round})`, service.port, body, { amount: 3000, connections: 10 }));
+      results.push(
+        await load(`bare node:http, prefetch (round ${round})`, bare.port, body, {
+          amount: 3000,
+          connections: 10,
+        }),
+      );
+      results.push(
+        await load(`service patient-view, prefetch (round ${round})`, service.port, body, {
+          amount: 3000,
+          connections: 10,
+        }),
+      );
     }
     // Latency without queueing: one request at a time.
-    results.push(await load('bare node:http, prefetch, 1 connection', bare.port, body, { amount: 1000, connections: 1 }));
-    results.push(await load('service patient-view, prefetch, 1 connection', service.port, body, { amount: 1000, connections: 1 }));
+    results.push(
+      await load('bare node:http, prefetch, 1 connection', bare.port, body, { amount: 1000, connections: 1 }),
+    );
+    results.push(
+      await load('service patient-view, prefetch, 1 connection', service.port, body, {
+        amount: 1000,
+        connections: 1,
+      }),
+    );
 
     const missing = patientViewBody(undefined, `http://127.0.0.1:${fhir.port}/fhir`);
     await load('warm-up', service.port, missing, { amount: 20, connections: 1 });
-    results.push(await load('service patient-view, no prefetch, FHIR +50 ms', service.port, missing, { amount: 200, connections: 1 }));
-    return { results, observations, bodyKiB: Math.round(Buffer.byteLength(body) / 1024), fhirRequestsPerCall: 12 };
+    results.push(
+      await load('service patient-view, no prefetch, FHIR +50 ms', service.port, missing, {
+        amount: 200,
+        connections: 1,
+      }),
+    );
+    return {
+      results,
+      observations,
+      bodyKiB: Math.round(Buffer.byteLength(body) / 1024),
+      fhirRequestsPerCall: 12,
+    };
   } finally {
     for (const c of children) c.kill('SIGTERM');
   }
 }
 
 export function printCds(r: Awaited<ReturnType<typeof benchCds>>): void {
-  console.log(`\nCDS patient-view: prefetch of ${r.observations} Observations (${r.bodyKiB} KiB), 10 connections, JWT off, loopback`);
-  console.log(`${'run'.padEnd(52)} ${'requests'.padStart(8)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'errors'.padStart(6)}`);
+  console.log(
+    `\nCDS patient-view: prefetch of ${r.observations} Observations (${r.bodyKiB} KiB), 10 connections, JWT off, loopback`,
+  );
+  console.log(
+    `${'run'.padEnd(52)} ${'requests'.padStart(8)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'errors'.padStart(6)}`,
+  );
   for (const x of r.results) {
     console.log(
       `${x.name.padEnd(52)} ${String(x.requests).padStart(8)} ${x.rps.toFixed(0).padStart(8)} ${x.p50.toFixed(1).padStart(7)} ${x.p99.toFixed(1).padStart(7)} ${String(x.errors + x.non2xx).padStart(6)}`,
@@ -111,8 +152,12 @@ export function printCds(r: Awaited<ReturnType<typeof benchCds>>): void {
   const p99 = single?.p99 ?? Number.NaN;
   const prefetchP50 = single?.p50 ?? Number.NaN;
   const missing = r.results.find((x) => x.name.includes('no prefetch'));
-  console.log(`service / bare throughput at 10 connections (median of rounds): ${ratio.toFixed(2)} (goal ≥ 0.5: ${ratio >= 0.5 ? 'met' : 'MISSED'})`);
-  console.log(`service latency at 1 connection: p50 ${prefetchP50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (goal p99 < 20 ms: ${p99 < 20 ? 'met' : 'MISSED'})`);
+  console.log(
+    `service / bare throughput at 10 connections (median of rounds): ${ratio.toFixed(2)} (goal ≥ 0.5: ${ratio >= 0.5 ? 'met' : 'MISSED'})`,
+  );
+  console.log(
+    `service latency at 1 connection: p50 ${prefetchP50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (goal p99 < 20 ms: ${p99 < 20 ? 'met' : 'MISSED'})`,
+  );
   if (missing) {
     const goal = 1.3 * 50 + prefetchP50;
     console.log(

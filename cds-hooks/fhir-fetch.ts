@@ -31,9 +31,20 @@ class FetchFailure extends Error {
   constructor(
     readonly reason: DataGapReason,
     message: string,
+    /** 429 with a readable Retry-After: how long the server asked us to wait, in ms. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
+}
+
+/** Retry-After as delay-seconds or an HTTP-date [RFC 9110 §10.2.3]; undefined when absent or unreadable. */
+function retryAfterMs(header: string | null): number | undefined {
+  if (!header) return undefined;
+  const value = header.trim();
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
 function reasonForStatus(status: number): DataGapReason {
@@ -61,7 +72,12 @@ async function getJson(url: string, opts: FetchOptions): Promise<unknown> {
       signal: controller.signal,
     });
     const text = await res.text();
-    if (!res.ok) throw new FetchFailure(reasonForStatus(res.status), `HTTP ${res.status}`);
+    if (!res.ok)
+      throw new FetchFailure(
+        reasonForStatus(res.status),
+        `HTTP ${res.status}`,
+        res.status === 429 ? retryAfterMs(res.headers.get('retry-after')) : undefined,
+      );
     try {
       return JSON.parse(text);
     } catch {
@@ -80,6 +96,26 @@ async function getJson(url: string, opts: FetchOptions): Promise<unknown> {
 const isObject = (x: unknown): x is Record<string, unknown> =>
   typeof x === 'object' && x !== null && !Array.isArray(x);
 
+/** Time a retried call needs at least, after waiting out Retry-After, for the retry to be worth it. */
+const MIN_RETRY_BUDGET_MS = 100;
+
+/**
+ * getJson, retrying once on 429 when the server's Retry-After still leaves time before the deadline.
+ * A 429 without Retry-After, or one asking for longer than the wave has left, is a gap at once:
+ * waiting past the deadline would only delay the same "could not be checked" answer.
+ */
+async function getJsonWithRetry(url: string, opts: FetchOptions, count: () => void): Promise<unknown> {
+  try {
+    return await getJson(url, opts);
+  } catch (e) {
+    const wait = e instanceof FetchFailure ? e.retryAfterMs : undefined;
+    if (wait === undefined || Date.now() + wait + MIN_RETRY_BUDGET_MS > opts.deadline) throw e;
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    count();
+    return getJson(url, opts);
+  }
+}
+
 /** One requirement: a read (Patient) or a search followed through its `next` links. */
 async function fetchRequirement(
   req: DataRequirement,
@@ -94,7 +130,7 @@ async function fetchRequirement(
     if (seen.has(url)) throw new FetchFailure('invalid-response', 'the next link loops');
     seen.add(url);
     count();
-    const body = await getJson(url, opts);
+    const body = await getJsonWithRetry(url, opts, count);
     if (!isObject(body)) throw new FetchFailure('invalid-response', 'not a FHIR resource');
     if (body.resourceType === 'OperationOutcome')
       throw new FetchFailure('error', 'the server answered with an OperationOutcome');

@@ -9,8 +9,8 @@ import type { Card } from '../schemas.ts';
 import {
   type CardContext,
   citations,
-  kbText,
   links,
+  md,
   OVERRIDE_REASONS,
   serviceRequest,
   source,
@@ -35,13 +35,13 @@ export function biomarkerTestingCards(a: Assessment, ctx: CardContext): Card[] {
     const genes = t.genes.join('/');
     const uuid = stableUuid(ctx.hookInstance, ctx.serviceId, 'biomarker-testing', t.kind, genes);
     const statusLines = t.genes.map(
-      (g) => `- **${g}: ${a.biomarkers[g].status}**. ${a.biomarkers[g].reasons.map(kbText).join(' ')}`,
+      (g) => `- **${g}: ${a.biomarkers[g].status}**. ${a.biomarkers[g].reasons.map(md).join(' ')}`,
     );
     const orderable = t.kind !== 'could-not-check';
     return {
       uuid,
       summary: summary(HEADLINES[t.kind](genes)),
-      detail: [kbText(t.why), statusLines.join('\n'), citations(ctx.kb, t.evidence)].join('\n\n'),
+      detail: [md(t.why), statusLines.join('\n'), citations(ctx.kb, t.evidence)].join('\n\n'),
       indicator: t.severity,
       source: source(ctx, 'biomarker-testing', t.evidence),
       ...(orderable

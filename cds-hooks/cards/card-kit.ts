@@ -49,17 +49,44 @@ export function stableUuid(...parts: string[]): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** Escapes text from the record so it renders literally in GitHub-flavoured markdown, with no HTML. */
+/** Bidirectional embedding, override and isolate controls: they can make text read in another order. */
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/;
+
+/**
+ * Escapes text from the record so it renders literally in GitHub-flavoured markdown, with no HTML.
+ * Also for core messages that quote the record (a value, a drug name): those are plain text too.
+ */
 export function md(text: string): string {
-  const printable = [...text].filter((ch) => {
-    const code = ch.charCodeAt(0);
-    return code >= 0x20 ? code !== 0x7f : ch === '\n' || ch === '\r' || ch === '\t';
-  });
-  return printable
-    .join('')
+  return printable(text)
     .replace(/[\\`*_{}[\]()#+!|~>]/g, '\\$&')
     .replace(/</g, '&lt;')
     .replace(/\r?\n/g, ' ');
+}
+
+/** Text without control or bidirectional-override characters (which can disguise what a clinician reads). */
+function printable(text: string): string {
+  return [...text]
+    .filter((ch) => {
+      const code = ch.charCodeAt(0);
+      if (BIDI_CONTROLS.test(ch)) return false;
+      return code >= 0x20 ? code !== 0x7f : ch === '\n' || ch === '\r' || ch === '\t';
+    })
+    .join('');
+}
+
+/**
+ * Record text for a summary. Summaries are plain text, so markdown is not escaped (no stray
+ * backslashes); in case an EHR renders them as HTML or markdown anyway, angle brackets become
+ * look-alikes and link or image syntax is broken apart.
+ */
+export function plain(text: string): string {
+  return printable(text)
+    .replace(/</g, '‹')
+    .replace(/>/g, '›')
+    .replace(/!\[/g, '! [')
+    .replace(/\]\(/g, '] (')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /** Knowledge-base prose: trusted, but angle brackets still never become HTML. */

@@ -9,11 +9,11 @@ import {
   type CardContext,
   citations,
   generic,
-  kbText,
   links,
   md,
   medicationRequest,
   OVERRIDE_REASONS,
+  plain,
   serviceRequest,
   source,
   stableUuid,
@@ -25,7 +25,7 @@ import { pretherapyCard } from './pretherapy-checks.ts';
 const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 
 function headline(f: OrderFinding, draft: DraftOrder, gene: string): string {
-  const drug = f.drug ? generic(f.drug) : md(draft.display);
+  const drug = f.drug ? generic(f.drug) : plain(draft.display);
   const alts = f.alternatives.slice(0, 3).join(', ');
   const consider = alts ? `; consider ${alts}` : '';
   switch (f.code) {
@@ -52,7 +52,7 @@ function headline(f: OrderFinding, draft: DraftOrder, gene: string): string {
     case 'no-confirmed-biomarker':
       return `${drug} ordered without a confirmed ALK/ROS1-positive result`;
     case 'interaction':
-      return `${drug}: interaction with ${md(f.interaction?.with.display ?? 'another drug')}`;
+      return `${drug}: interaction with ${plain(f.interaction?.with.display ?? 'another drug')}`;
     default:
       return `${drug}: review this order`;
   }
@@ -146,7 +146,7 @@ export function orderCards(
         group
           .map(
             (f) =>
-              `- ${kbText(f.message)}${f.interaction && !f.interaction.verified ? ' *(label wording not verified)*' : ''}`,
+              `- ${md(f.message)}${f.interaction && !f.interaction.verified ? ' *(label wording not verified)*' : ''}`,
           )
           .join('\n'),
         citations(ctx.kb, evidence),

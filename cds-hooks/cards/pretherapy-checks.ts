@@ -11,6 +11,7 @@ import {
   generic,
   kbText,
   links,
+  md,
   OVERRIDE_REASONS,
   serviceRequest,
   source,
@@ -71,7 +72,7 @@ export function pretherapyCard(
       open
         .map(
           (c) =>
-            `- **${kbText(c.name)}: ${STATE_WORDS[c.state]}.** ${c.readings.map((r) => kbText(r.why)).join(' ')}`,
+            `- **${kbText(c.name)}: ${STATE_WORDS[c.state]}.** ${c.readings.map((r) => md(r.why)).join(' ')}`,
         )
         .join('\n'),
       `Look-back windows: ${open.map((c) => `${kbText(c.name)} ${c.windowDays} days`).join('; ')}.`,

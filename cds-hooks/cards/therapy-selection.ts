@@ -11,6 +11,7 @@ import {
   generic,
   kbText,
   links,
+  md,
   medicationRequest,
   OVERRIDE_REASONS,
   PREFERENCE_EXTENSION,
@@ -53,7 +54,7 @@ export function therapySelectionCard(a: Assessment, ctx: CardContext): Card | un
     ]),
   ];
   const detail = [
-    `**${kbText(rec.situation.label)}** (rule \`${rec.situation.rule}\`). Biomarker: ${a.biomarkers[a.driver].reasons.map(kbText).join(' ')}`,
+    `**${kbText(rec.situation.label)}** (rule \`${rec.situation.rule}\`). Biomarker: ${a.biomarkers[a.driver].reasons.map(md).join(' ')}`,
     rec.notes.length ? `**Notes**: ${rec.notes.map(kbText).join(' ')}` : '',
     rec.preferred.length
       ? `**Preferred**\n\n${rec.preferred.map((o) => optionLine(o, a, ctx)).join('\n')}`
@@ -63,7 +64,7 @@ export function therapySelectionCard(a: Assessment, ctx: CardContext): Card | un
       ? `**Avoid**\n\n${rec.avoid.map((x) => `- **${kbText(x.name)}**: ${kbText(x.why)} _[${x.evidence.join(', ')}]_`).join('\n')}`
       : '',
     a.interactions.length
-      ? `**Interactions with current medications**\n\n${a.interactions.map((i) => `- ${generic(i.agent)}: ${kbText(i.message)}`).join('\n')}`
+      ? `**Interactions with current medications**\n\n${a.interactions.map((i) => `- ${generic(i.agent)}: ${md(i.message)}`).join('\n')}`
       : '',
     citations(ctx.kb, evidence),
   ].filter(Boolean);

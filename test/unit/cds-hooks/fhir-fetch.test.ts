@@ -84,6 +84,37 @@ describe('fetchRequirements', () => {
     expect(r.gaps).toEqual([{ domains: ['labs'], query: 'labs', reason, detail: `HTTP ${status}` }]);
   });
 
+  it('429 with a Retry-After that fits the deadline → retried once; one that does not → a gap at once', async () => {
+    let n = 0;
+    msw.use(
+      http.get(`${EHR}/Observation`, () =>
+        ++n === 1
+          ? HttpResponse.json(
+              { resourceType: 'OperationOutcome' },
+              { status: 429, headers: { 'retry-after': '0' } },
+            )
+          : HttpResponse.json(page(['o1'])),
+      ),
+    );
+    const retried = await fetchRequirements([labs], opts());
+    expect(ids(retried.resources)).toEqual(['o1']);
+    expect(retried.calls).toBe(2);
+
+    msw.use(
+      http.get(`${EHR}/Observation`, () =>
+        HttpResponse.json(
+          { resourceType: 'OperationOutcome' },
+          { status: 429, headers: { 'retry-after': '5' } },
+        ),
+      ),
+    );
+    const started = Date.now();
+    const late = await fetchRequirements([labs], opts());
+    expect(Date.now() - started).toBeLessThan(300);
+    expect(late.gaps).toEqual([expect.objectContaining({ reason: 'error', detail: 'HTTP 429' })]);
+    expect(late.calls).toBe(1);
+  });
+
   it('an OperationOutcome with 200, truncated JSON, or a non-resource → a gap', async () => {
     for (const body of [
       '{"resourceType":"OperationOutcome"}',

@@ -3,7 +3,7 @@
  * every summary template stays under 140 characters with the longest names.
  */
 import { describe, expect, it } from 'vitest';
-import { md, stableUuid, summary } from '../../../../cds-hooks/cards/card-kit.ts';
+import { md, plain, stableUuid, summary } from '../../../../cds-hooks/cards/card-kit.ts';
 import { orderCards } from '../../../../cds-hooks/cards/order-findings.ts';
 import type { OrderFinding, OrderFindingCode } from '../../../../src/core/model.ts';
 import { getKnowledge } from '../../../../src/knowledge/index.ts';
@@ -29,6 +29,7 @@ describe('markdown from the record is inert', () => {
     const out = md(hostile);
     expect(out).not.toMatch(/<[a-z/!]/i);
     expect(out).not.toMatch(/(^|[^\\])\[[^\]]*(^|[^\\])\]\(/);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is that none get through
     expect(out).not.toMatch(/[\u0000-\u0008\n]/);
     expect(out).not.toMatch(/(^|[^\\])[*_`#|]/);
   });
@@ -119,5 +120,15 @@ describe('summaries stay under 140 characters', () => {
     expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(stableUuid('h', 'k')).toBe(a);
     expect(stableUuid('h', 'k2')).not.toBe(a);
+  });
+});
+
+describe('plain-text summaries', () => {
+  it('record text in a summary is cleaned, not markdown-escaped', () => {
+    expect(plain('Lorbrena [100 mg] *tablet*\u202e')).toBe('Lorbrena [100 mg] *tablet*');
+    expect(plain('<b>x</b>\n\ty')).toBe('‹b›x‹/b› y');
+    expect(plain('[click](javascript:alert(1)) ![img](https://evil.example/p.png)')).toBe(
+      '[click] (javascript:alert(1)) ! [img] (https://evil.example/p.png)',
+    );
   });
 });
