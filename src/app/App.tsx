@@ -138,13 +138,15 @@ export interface AppProps {
   now: string;
   formularyUnavailable?: string[];
   pageCap?: number;
+  requestTimeoutMs?: number;
 }
 
-export function App({ getClient, now, formularyUnavailable, pageCap }: AppProps) {
+export function App({ getClient, now, formularyUnavailable, pageCap, requestTimeoutMs }: AppProps) {
   const state = useAssessment(getClient, {
     now,
     ...(formularyUnavailable ? { formularyUnavailable } : {}),
     ...(pageCap ? { pageCap } : {}),
+    ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
   });
   const styleUrl = state.phase === 'ready' ? state.data.context.smartStyleUrl : undefined;
   useEffect(() => {

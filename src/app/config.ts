@@ -25,6 +25,8 @@ export const LaunchConfigSchema = z.object({
   formularyUnavailable: z.array(z.string()).default([]),
   /** Pages followed per search before the result is marked truncated. */
   pageCap: z.number().int().positive().max(200).default(50),
+  /** Milliseconds one FHIR request may take before its query is shown as "could not check" (timeout). */
+  requestTimeoutMs: z.number().int().min(100).max(120_000).default(8_000),
 });
 
 export type LaunchConfig = z.infer<typeof LaunchConfigSchema>;

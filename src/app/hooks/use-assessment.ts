@@ -14,6 +14,8 @@ export interface AssessmentOptions {
   now: string;
   formularyUnavailable?: string[];
   pageCap?: number;
+  /** Per-request timeout (see `loadPatientData`). */
+  requestTimeoutMs?: number;
 }
 
 export interface Ready {
@@ -51,6 +53,7 @@ export async function assess(
   const data = await loadPatientData(client, {
     ...(signal ? { signal } : {}),
     ...(options.pageCap ? { pageCap: options.pageCap } : {}),
+    ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
   });
   const kb = getKnowledge();
   const snapshot = toSnapshot(data.resources, data.gaps, {
@@ -70,7 +73,7 @@ export function useAssessment(
   options: AssessmentOptions,
 ): AssessmentState {
   const [state, dispatch] = useReducer(reducer, { phase: 'loading', step: 'authorising' });
-  const { now, pageCap } = options;
+  const { now, pageCap, requestTimeoutMs } = options;
   const formulary = (options.formularyUnavailable ?? []).join('\n');
 
   useEffect(() => {
@@ -88,6 +91,7 @@ export function useAssessment(
             now,
             formularyUnavailable: formulary ? formulary.split('\n') : [],
             ...(pageCap ? { pageCap } : {}),
+            ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
           },
           controller.signal,
         );
@@ -98,7 +102,7 @@ export function useAssessment(
       }
     })();
     return () => controller.abort();
-  }, [getClient, now, formulary, pageCap]);
+  }, [getClient, now, formulary, pageCap, requestTimeoutMs]);
 
   return state;
 }

@@ -5,6 +5,9 @@
  * wave, only when needed). Failure is data: a 403, an OperationOutcome instead of a Bundle, a scope
  * not granted or a truncated search become a DataGap for the query's domains [§6 items 46, 55].
  *
+ * Every request has its own timeout (`requestTimeoutMs`, 8 s unless configured): a search that never
+ * answers is aborted and becomes a `timeout` gap, so a hung server cannot hold the page on a spinner.
+ *
  * Fatal, page-level problems throw an AppError instead: no patient in context, an expired session
  * (401), or a Patient that is not the launch patient [§6 item 47].
  *
@@ -75,7 +78,11 @@ export interface LoadOptions {
   nowSeconds?: () => number;
   /** High-resolution clock for request timings. */
   clock?: () => number;
+  /** Milliseconds one request may take before it is aborted and its query becomes a `timeout` gap. */
+  requestTimeoutMs?: number;
 }
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 8_000;
 
 class QueryFailure extends Error {
   constructor(
@@ -137,6 +144,8 @@ export async function loadPatientData(client: SmartClient, options: LoadOptions 
 
   const clock = options.clock ?? (() => performance.now());
   const pageCap = options.pageCap ?? 50;
+  const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const timeoutSeconds = Math.round(timeoutMs / 100) / 10;
   const reqs = options.requirements ?? dataRequirements();
   const granted = token.scope ?? '';
   // No scope in the token response (it is REQUIRED) is read as "as requested"; the server still decides.
@@ -148,12 +157,30 @@ export async function loadPatientData(client: SmartClient, options: LoadOptions 
     if (fatal) throw fatal;
     const t: RequestTiming = { what: pathOf(url), start: clock(), end: 0 };
     timings.push(t);
+    // One controller per request: aborted by the caller's signal (unmount) or by this request's timeout.
+    const controller = new AbortController();
+    const outer = options.signal;
+    const forward = () => controller.abort(outer?.reason);
+    if (outer?.aborted) forward();
+    else outer?.addEventListener('abort', forward, { once: true });
+    let timedOut = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // Also raced, so a client that ignores the signal cannot hang the page either.
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+        reject(new QueryFailure('timeout', `no answer within ${timeoutSeconds} s`));
+      }, timeoutMs);
+    });
     try {
-      return await client.request(
-        { url, ...(options.signal ? { signal: options.signal } : {}) },
-        { pageLimit: 1, flat: false },
-      );
+      return await Promise.race([
+        client.request({ url, signal: controller.signal }, { pageLimit: 1, flat: false }),
+        deadline,
+      ]);
     } catch (e) {
+      if (timedOut && !outer?.aborted)
+        throw new QueryFailure('timeout', `no answer within ${timeoutSeconds} s`);
       const status = isObject(e) && typeof e.status === 'number' ? e.status : undefined;
       if (status === 401) {
         fatal ??= new AppError('expired', 'The EHR no longer accepts this session (HTTP 401).');
@@ -177,6 +204,8 @@ export async function loadPatientData(client: SmartClient, options: LoadOptions 
       }
       throw new QueryFailure('error', 'the FHIR server could not be reached');
     } finally {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', forward);
       t.end = clock();
     }
   };

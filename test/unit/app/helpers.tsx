@@ -43,7 +43,7 @@ export const entriesOf = (bundle: { entry?: { resource: R }[] }): R[] =>
 
 export async function renderApp(
   client: SmartClient,
-  props: { now?: string; formularyUnavailable?: string[]; pageCap?: number } = {},
+  props: { now?: string; formularyUnavailable?: string[]; pageCap?: number; requestTimeoutMs?: number } = {},
 ) {
   const view = render(<App getClient={async () => client} now={props.now ?? NOW} {...props} />);
   await waitFor(

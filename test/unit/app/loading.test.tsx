@@ -138,6 +138,34 @@ describe('loading the record', () => {
     ).toBeTruthy();
   });
 
+  it('a search that never answers times out into a "could not check" gap; the page still renders', async () => {
+    const hung: string[] = [];
+    server.use(
+      http.get(`${BASE}/Observation`, ({ request }) => {
+        hung.push(request.url);
+        return new Promise<never>(() => {});
+      }),
+      ...fhirHandlers(ros1BrainMetsRecord()),
+    );
+    const started = Date.now();
+    const data = await loadPatientData(makeClient(PID), { requestTimeoutMs: 300 });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const observationQueries = dataRequirements()
+      .filter((r) => r.resourceType === 'Observation')
+      .map((r) => r.id);
+    expect(hung).toHaveLength(observationQueries.length);
+    expect(data.gaps.map((g) => g.query).sort()).toEqual([...observationQueries].sort());
+    expect(data.gaps.every((g) => g.reason === 'timeout' && g.detail === 'no answer within 0.3 s')).toBe(
+      true,
+    );
+
+    await renderApp(makeClient(PID), { requestTimeoutMs: 300 });
+    const alert = screen.getByRole('alert');
+    expect(alert.textContent).toMatch(/no answer in time/);
+    expect(alert.textContent).toMatch(/labs/);
+    expect(screen.queryByText(/^Done$/)).toBeNull();
+  });
+
   it('a scope the EHR did not grant is not queried and shows as a gap', async () => {
     const log = { requests: [] as { url: string; authorization: string | null }[] };
     server.use(...fhirHandlers(ros1BrainMetsRecord(), log));

@@ -1,0 +1,61 @@
+/**
+ * Shared browser-test set-up: the production build (Vite's JS API, into a temp directory) and Debian's
+ * Chromium driven by playwright-core. Tests skip, with a message, when /usr/bin/chromium is absent.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { build } from 'vite';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const hasChromium = existsSync(CHROMIUM);
+export const ROOT = join(import.meta.dirname, '..', '..', '..');
+export const SHOTS = join(import.meta.dirname, '..', '__screenshots__');
+
+export function warnIfNoChromium(what: string): void {
+  if (!hasChromium) console.warn(`[e2e] ${CHROMIUM} not found: ${what} is skipped.`);
+}
+
+/** Builds the app into a fresh temp directory; returns it and a clean-up. */
+export async function buildApp(): Promise<{ dist: string; remove: () => void }> {
+  const dist = mkdtempSync(join(tmpdir(), 'alk-ros1-app-'));
+  await build({
+    root: ROOT,
+    mode: 'production',
+    logLevel: 'error',
+    build: { outDir: dist, emptyOutDir: true, sourcemap: false },
+  });
+  return { dist, remove: () => rmSync(dist, { recursive: true, force: true }) };
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+/** Collects uncaught page errors and console errors from the moment it is called. */
+export function watchErrors(page: Page): { pageErrors: string[]; consoleErrors: string[] } {
+  const out = { pageErrors: [] as string[], consoleErrors: [] as string[] };
+  page.on('console', (m) => {
+    if (m.type() === 'error') out.consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => out.pageErrors.push(String(e)));
+  return out;
+}
+
+/** Waits until the app shows its summary or a full error page (either is "rendered"). */
+export async function waitForOutcome(page: Page, timeout = 30_000): Promise<'summary' | 'error'> {
+  const el = await page.waitForSelector('[data-testid="summary"], .error-page', { timeout });
+  return (await el.getAttribute('data-testid')) === 'summary' ? 'summary' : 'error';
+}
