@@ -130,25 +130,37 @@ function fromRequest(input: MedicationInput, r: AnyResource): Episode | undefine
   const b = boundsOf(r);
   const start = b.start ?? dateOf(r.authoredOn);
   const end = b.end ?? (status === 'active' ? undefined : dateOf(r.dispenseRequest?.validityPeriod?.end));
-  if (status === 'cancelled' && !b.start) {
-    // A cancelled order with no recorded start was most likely never taken.
+  if (status === 'cancelled') {
+    // R4: "withdrawn before any administrations occurred": never taken, so never a line. Said in a
+    // note in case an EHR uses "cancelled" for a drug that was in fact taken and stopped.
     if (med.drug?.type === 'agent')
       input.notes.push(
-        `${refOf(r)} (${med.display}) was cancelled before a start date; not counted as a line.`,
+        `${refOf(r)} (${med.display}) is a cancelled order (never taken); not counted as a line.`,
       );
     return undefined;
   }
   const epStatus: EpisodeStatus =
     status === 'active' || status === 'on-hold'
       ? 'active'
-      : status === 'completed' || status === 'stopped' || status === 'cancelled'
+      : status === 'completed' || status === 'stopped'
         ? 'ended'
         : 'unknown';
+  return episode(med, start, end, epStatus, r);
+}
+
+/** The episode every medication resource becomes, once its dates and status are read. */
+function episode(
+  med: ReturnType<typeof medicationOf>,
+  start: string | undefined,
+  end: string | undefined,
+  status: EpisodeStatus,
+  r: AnyResource,
+): Episode {
   return {
     ...med,
     ...(start ? { start } : {}),
     ...(end ? { end } : {}),
-    status: epStatus,
+    status,
     reasonText: reasonText(r),
     source: refOf(r),
   };
@@ -170,14 +182,7 @@ function fromStatement(input: MedicationInput, r: AnyResource): Episode | undefi
       : status === 'completed' || status === 'stopped'
         ? 'ended'
         : 'unknown';
-  return {
-    ...med,
-    ...(start ? { start } : {}),
-    ...(end ? { end } : {}),
-    status: epStatus,
-    reasonText: reasonText(r),
-    source: refOf(r),
-  };
+  return episode(med, start, end, epStatus, r);
 }
 
 function fromAdministration(input: MedicationInput, r: AnyResource): Episode | undefined {
@@ -192,14 +197,7 @@ function fromAdministration(input: MedicationInput, r: AnyResource): Episode | u
   const end = dateOf(r.effectivePeriod?.end) ?? start;
   // One administration is an event in the past; "in-progress" means the infusion is running now.
   const epStatus: EpisodeStatus = status === 'in-progress' || status === 'on-hold' ? 'active' : 'ended';
-  return {
-    ...med,
-    ...(start ? { start } : {}),
-    ...(end ? { end } : {}),
-    status: epStatus,
-    reasonText: reasonText(r),
-    source: refOf(r),
-  };
+  return episode(med, start, end, epStatus, r);
 }
 
 type EndReason = NonNullable<TherapyLine['endReason']>;

@@ -81,9 +81,16 @@ describe('therapy lines', () => {
   it.each([
     ['entered-in-error', 0],
     ['draft', 0],
-    ['cancelled', 1],
+    // R4: cancelled = withdrawn before any administration, so never taken.
+    ['cancelled', 0],
   ])('status %s -> %i line(s)', (status, n) => {
     expect(snap([mr('x', status, '1148495', '2020-01-01', '2020-03-01')]).therapies).toHaveLength(n);
+  });
+
+  it('a cancelled order with a planned start is not a line either, and the record says why', () => {
+    const s = snap([mr('x', 'cancelled', '1148495', '2020-01-01', '2020-03-01')]);
+    expect(s.therapies).toEqual([]);
+    expect(s.notes.join(' ')).toMatch(/MedicationRequest\/x \(.*\) is a cancelled order \(never taken\)/);
   });
 
   it('a cancelled order without a start is not a line', () => {
