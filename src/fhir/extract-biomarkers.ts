@@ -51,13 +51,6 @@ import {
 
 const GR_TBD = 'http://hl7.org/fhir/uv/genomics-reporting/CodeSystem/tbd-codes-cs';
 
-/**
- * ALK break-apart FISH: >= 15% of nuclei with split or isolated 3' signals is positive. S000 §2
- * states the 15% cut-off for ROS1; the same conventional cut-off is applied to ALK FISH (the
- * Vysis ALK break-apart criterion) and said so here.
- */
-export const FISH_POSITIVE_PERCENT = 15;
-
 export interface BiomarkerInput {
   kb: FhirKnowledge;
   observations: readonly AnyResource[];
@@ -401,10 +394,11 @@ function fromTest(input: BiomarkerInput, obs: AnyResource): Draft[] {
   );
   const mutations = mutationsFromText(text);
   let call: Call | undefined;
-  if (test.quantity === 'percent-cells') {
+  // The cut-off is knowledge (codes.json, with its evidence), not code.
+  if (test.quantity === 'percent-cells' && test.positiveAtOrAbovePercent !== undefined) {
     const v = obs.valueQuantity?.value;
     if (typeof v === 'number' && Number.isFinite(v))
-      call = v >= FISH_POSITIVE_PERCENT ? 'positive' : 'negative';
+      call = v >= test.positiveAtOrAbovePercent ? 'positive' : 'negative';
   }
   call ??= valueCall(kb, obs, gene);
   if (!call && test.kind === 'mutation' && mutations.length > 0) call = 'positive';

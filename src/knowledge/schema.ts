@@ -60,13 +60,23 @@ export const CodesSchema = z.object({
     z.object({ symbols: z.array(z.string()), names: z.array(z.string()), codings: z.array(CodingSchema) }),
   ),
   biomarkerTests: z.array(
-    z.object({
-      gene: GeneSchema,
-      method: z.enum(['IHC', 'FISH', 'NGS-DNA', 'NGS-RNA', 'NGS', 'PCR', 'unknown']),
-      kind: z.enum(['rearrangement', 'mutation']),
-      quantity: z.literal('percent-cells').optional(),
-      coding: CodingSchema,
-    }),
+    z
+      .object({
+        gene: GeneSchema,
+        method: z.enum(['IHC', 'FISH', 'NGS-DNA', 'NGS-RNA', 'NGS', 'PCR', 'unknown']),
+        kind: z.enum(['rearrangement', 'mutation']),
+        quantity: z.literal('percent-cells').optional(),
+        /** For percent-of-cells results: at or above this is positive. */
+        positiveAtOrAbovePercent: z.number().positive().optional(),
+        thresholdEvidence: z.array(z.string()).optional(),
+        coding: CodingSchema,
+      })
+      .refine(
+        (t) => t.quantity !== 'percent-cells' || (t.positiveAtOrAbovePercent && t.thresholdEvidence?.length),
+        {
+          message: 'a percent-of-cells test needs its positivity cut-off and the evidence for it',
+        },
+      ),
   ),
   genomics: z.object({
     variantAssessment: CodingSchema,

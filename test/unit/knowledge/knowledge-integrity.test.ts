@@ -170,6 +170,13 @@ describe('the integrity guard rejects broken copies', () => {
     expectInvalid(s, /rxnorm/);
   });
 
+  it('a percent-of-cells biomarker test without its positivity cut-off', () => {
+    const s = copy();
+    const test = (s.codes as Raw).biomarkerTests.find((t: Raw) => t.quantity === 'percent-cells');
+    delete test.positiveAtOrAbovePercent;
+    expectInvalid(s, /positivity cut-off/);
+  });
+
   it('the error lists every problem, not just the first', () => {
     const s = copy();
     (s.regimens as Raw).rules[0].preferred[0].evidence = ['nope-1'];
