@@ -10,8 +10,6 @@ import type { Card, Link, Suggestion } from '../schemas.ts';
 export const TOPIC_SYSTEM = 'urn:alk-ros1-cds:topic';
 export const PREFERENCE_EXTENSION = 'urn:alk-ros1-cds:preference';
 export const OVERRIDE_SYSTEM = 'urn:alk-ros1-cds:override-reason';
-const RXNORM = 'http://www.nlm.nih.gov/research/umls/rxnorm';
-const SNOMED = 'http://snomed.info/sct';
 
 export type Topic =
   | 'therapy-selection'
@@ -153,13 +151,11 @@ export const OVERRIDE_REASONS: NonNullable<Card['overrideReasons']> = [
   { system: OVERRIDE_SYSTEM, code: 'already-arranged', display: 'Already done or arranged elsewhere' },
 ];
 
-const NSCLC_REASON = [
-  { coding: [{ system: SNOMED, code: '254637007', display: 'Non-small cell lung cancer (disorder)' }] },
-];
-
 export function medicationRequest(ctx: CardContext, agentId: string, note?: string): Record<string, unknown> {
   const agent = ctx.kb.agents.get(agentId);
-  const rx = agent?.rxnorm?.verified ? [{ system: RXNORM, code: agent.rxnorm.code, display: agentId }] : [];
+  const rx = agent?.rxnorm?.verified
+    ? [{ system: ctx.kb.codes.systems.rxnorm, code: agent.rxnorm.code, display: agentId }]
+    : [];
   return {
     resourceType: 'MedicationRequest',
     status: 'draft',
@@ -167,16 +163,15 @@ export function medicationRequest(ctx: CardContext, agentId: string, note?: stri
     subject: { reference: `Patient/${ctx.patientId}` },
     ...(ctx.encounterId ? { encounter: { reference: `Encounter/${ctx.encounterId}` } } : {}),
     medicationCodeableConcept: { ...(rx.length ? { coding: rx } : {}), text: agentId },
-    reasonCode: NSCLC_REASON,
+    reasonCode: [{ coding: [withoutKbFields(ctx.kb.codes.orders.nsclcReason)] }],
     ...(note ? { note: [{ text: note }] } : {}),
   };
 }
 
-const CATEGORY: Record<CheckOrder['category'], { code: string; display: string }> = {
-  laboratory: { code: '108252007', display: 'Laboratory procedure' },
-  imaging: { code: '363679005', display: 'Imaging' },
-  procedure: { code: '386053000', display: 'Evaluation procedure' },
-};
+/** A knowledge-base coding as FHIR writes it (without the review fields). */
+function withoutKbFields(c: { system: string; code: string; display: string }) {
+  return { system: c.system, code: c.code, display: c.display };
+}
 
 export function serviceRequest(
   ctx: CardContext,
@@ -184,14 +179,14 @@ export function serviceRequest(
   category: CheckOrder['category'],
   reason: string,
 ): Record<string, unknown> {
-  const cat = CATEGORY[category];
+  const cat = ctx.kb.codes.orders.serviceRequestCategory[category];
   return {
     resourceType: 'ServiceRequest',
     status: 'draft',
     intent: 'order',
     subject: { reference: `Patient/${ctx.patientId}` },
     ...(ctx.encounterId ? { encounter: { reference: `Encounter/${ctx.encounterId}` } } : {}),
-    category: [{ coding: [{ system: SNOMED, code: cat.code, display: cat.display }] }],
+    category: [{ coding: [withoutKbFields(cat)] }],
     code: {
       ...(code.coding
         ? { coding: [{ system: code.coding.system, code: code.coding.code, display: code.coding.display }] }

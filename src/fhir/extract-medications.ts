@@ -118,10 +118,6 @@ function boundsOf(r: AnyResource): { start?: string; end?: string } {
 
 function fromRequest(input: MedicationInput, r: AnyResource): Episode | undefined {
   const status = String(r.status ?? 'unknown');
-  if (status === 'entered-in-error') {
-    input.notes.push(`${refOf(r)} is entered-in-error and was not used.`);
-    return undefined;
-  }
   // Drafts are orders being written (CDS Hooks draftOrders), not therapy given.
   if (status === 'draft') return undefined;
   const intent = String(r.intent ?? 'order');
@@ -168,10 +164,6 @@ function episode(
 
 function fromStatement(input: MedicationInput, r: AnyResource): Episode | undefined {
   const status = String(r.status ?? 'unknown');
-  if (status === 'entered-in-error') {
-    input.notes.push(`${refOf(r)} is entered-in-error and was not used.`);
-    return undefined;
-  }
   if (status === 'not-taken' || status === 'intended') return undefined;
   const med = medicationOf(input, r);
   const start = dateOf(r.effectivePeriod?.start) ?? dateOf(r.effectiveDateTime) ?? boundsOf(r).start;
@@ -187,10 +179,6 @@ function fromStatement(input: MedicationInput, r: AnyResource): Episode | undefi
 
 function fromAdministration(input: MedicationInput, r: AnyResource): Episode | undefined {
   const status = String(r.status ?? 'unknown');
-  if (status === 'entered-in-error') {
-    input.notes.push(`${refOf(r)} is entered-in-error and was not used.`);
-    return undefined;
-  }
   if (status === 'not-done') return undefined;
   const med = medicationOf(input, r);
   const start = dateOf(r.effectivePeriod?.start) ?? dateOf(r.effectiveDateTime);
@@ -257,17 +245,21 @@ function progressionEvents(
 
 export function extractMedications(input: MedicationInput): MedicationFindings {
   const episodes: Episode[] = [];
-  for (const r of input.requests) {
-    const e = fromRequest(input, r);
-    if (e) episodes.push(e);
-  }
-  for (const r of input.statements) {
-    const e = fromStatement(input, r);
-    if (e) episodes.push(e);
-  }
-  for (const r of input.administrations) {
-    const e = fromAdministration(input, r);
-    if (e) episodes.push(e);
+  const sources: [readonly AnyResource[], typeof fromRequest][] = [
+    [input.requests, fromRequest],
+    [input.statements, fromStatement],
+    [input.administrations, fromAdministration],
+  ];
+  for (const [resources, toEpisode] of sources) {
+    for (const r of resources) {
+      // Entered in error: never therapy, whichever resource says it.
+      if (r.status === 'entered-in-error') {
+        input.notes.push(`${refOf(r)} is entered-in-error and was not used.`);
+        continue;
+      }
+      const e = toEpisode(input, r);
+      if (e) episodes.push(e);
+    }
   }
 
   const activeMedications = buildActive(episodes);

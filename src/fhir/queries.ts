@@ -124,7 +124,7 @@ export function dataRequirements(kb: FhirKnowledge = getKnowledge()): DataRequir
       resourceType: 'Observation',
       params: {
         category: `${OBS_CATEGORY}|vital-signs`,
-        code: tokens([...codesOf('vital-signs'), { system: 'http://loinc.org', code: '85354-9' }]),
+        code: tokens([...codesOf('vital-signs'), ...kb.codes.vitalSignPanels]),
         _count: '100',
       },
       domains: ['vital-signs'],

@@ -53,7 +53,7 @@ const TaggedCodingSchema = CodingSchema.extend({
 });
 
 export const CodesSchema = z.object({
-  systems: z.record(z.string(), z.url()),
+  systems: z.object({ loinc: z.url(), snomed: z.url(), rxnorm: z.url() }).catchall(z.url()),
   systemAliases: z.record(z.string(), z.array(z.string())),
   genes: z.record(
     GeneSchema,
@@ -117,6 +117,16 @@ export const CodesSchema = z.object({
     historyOfMetastaticCancer: CodingSchema,
   }),
   stageObservations: z.array(CodingSchema),
+  orders: z.object({
+    nsclcReason: CodingSchema,
+    serviceRequestCategory: z.object({
+      laboratory: CodingSchema,
+      imaging: CodingSchema,
+      procedure: CodingSchema,
+    }),
+  }),
+  /** Panels whose components carry the vital signs (the BP panel's systolic/diastolic). */
+  vitalSignPanels: z.array(CodingSchema),
   /** mCODE CancerDiseaseStatus: the observation code and the values that mean progression (src/fhir). */
   diseaseStatus: z.object({ observation: z.array(CodingSchema), worsened: z.array(CodingSchema) }).optional(),
 });
