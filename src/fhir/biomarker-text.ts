@@ -105,14 +105,14 @@ export function methodFromText(text: string): BiomarkerMethod {
   if (/\b(FISH|break-?apart|in situ hybridi[sz]ation)\b/i.test(text)) return 'FISH';
   // Sequencing words win over "PCR": anchored multiplex PCR (Archer) is an RNA NGS library method.
   const ngs =
-    /\b(NGS|next[- ]generation|sequencing|seq|panel|FoundationOne|Oncomine|Guardant\w*|Tempus|hybrid capture|Archer\w*|anchored multiplex|FusionPlex)\b|LA26398-0/i.test(
+    /\b(NGS|next[- ]generation|sequencing|seq|panel|FoundationOne|Oncomine|Guardant\w*|Tempus|hybrid capture|Archer\w*|anchored multiplex|FusionPlex)\b/i.test(
       text,
     );
   const rna = /\b(RNA|RNA-?seq|fusion transcripts?|Archer\w*|anchored multiplex|FusionPlex)\b/i.test(text);
   if (ngs && rna) return 'NGS-RNA';
   if (ngs && /\bDNA\b/i.test(text)) return 'NGS-DNA';
   if (ngs) return 'NGS';
-  if (/\b(RT-?PCR|qPCR|PCR)\b|LA26418-6/i.test(text)) return 'PCR';
+  if (/\b(RT-?PCR|qPCR|PCR)\b/i.test(text)) return 'PCR';
   if (rna) return 'NGS-RNA';
   return 'unknown';
 }

@@ -190,6 +190,7 @@ function contextText(input: BiomarkerInput, obs: AnyResource): string {
   return joinText(
     conceptText(obs.code),
     conceptText(obs.method),
+    codedMethodWord(input.kb, obs.method),
     conceptText(obs.specimen) || obs.specimen?.display,
     specimenResourceText(input, obs.specimen),
     typeof obs.valueString === 'string' ? obs.valueString : undefined,
@@ -278,6 +279,14 @@ function display(obs: AnyResource, fallback: string): string {
   return value ? `${name}: ${value}` : name;
 }
 
+/** The coded Observation.method (LOINC answer list LL4048-6, from the knowledge base) as the word the text reader knows. */
+function codedMethodWord(kb: FhirKnowledge, method: unknown): string | undefined {
+  const g = kb.codes.genomics;
+  if (hasCode(kb, method, g.methodSequencing.system, g.methodSequencing.code)) return 'sequencing';
+  if (hasCode(kb, method, g.methodPcr.system, g.methodPcr.code)) return 'PCR';
+  return undefined;
+}
+
 /** Shape 2: Genomics Reporting / mCODE variant (69548-6) with gene-studied components. */
 function fromVariant(input: BiomarkerInput, obs: AnyResource): Draft[] {
   const { kb } = input;
@@ -347,13 +356,7 @@ function fromVariant(input: BiomarkerInput, obs: AnyResource): Draft[] {
   }
 
   const context = contextText(input, obs);
-  let method = methodFromText(
-    joinText(
-      conceptText(obs.method),
-      ...asArray(obs.method?.coding).map((x: AnyResource) => x?.code),
-      context,
-    ),
-  );
+  let method = methodFromText(context);
   if (method === 'unknown' && targets.size > 0) method = 'NGS';
   const call = valueCall(kb, obs, undefined) ?? (mutations.length > 0 ? 'positive' : undefined);
   if (!call) {
