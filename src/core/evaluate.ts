@@ -24,7 +24,7 @@ import { localTherapyInfo } from './rules/local-therapy.ts';
 import { evaluateOrders } from './rules/order-checks.ts';
 import { evaluateAgentChecks } from './rules/pretherapy-checks.ts';
 import { recommendTesting } from './rules/testing.ts';
-import { progressionEvents, summariseTherapy } from './rules/therapy-history.ts';
+import { summariseTherapy } from './rules/therapy-history.ts';
 import { candidateTkis, recommendTherapy } from './rules/therapy-options.ts';
 
 export interface EvaluateOptions {
@@ -81,18 +81,10 @@ export function evaluate(snapshot: PatientSnapshot, kb: Knowledge, options: Eval
     driver,
     recommendation,
     config,
-    now,
+    checks,
   });
 
-  const testing = recommendTesting(
-    kb,
-    snapshot,
-    biomarkers,
-    disease.summary,
-    driver,
-    progressionEvents(therapy.summary.lines),
-    config,
-  );
+  const testing = recommendTesting(kb, snapshot, biomarkers, disease.summary, driver, therapy.events, config);
 
   for (const gap of snapshot.dataGaps) {
     notices.push({

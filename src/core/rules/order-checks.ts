@@ -6,6 +6,7 @@
 import type { Knowledge, Tki } from '../../knowledge/index.ts';
 import type {
   ActiveMedication,
+  AgentChecks,
   AvoidReason,
   DraftOrder,
   EvaluateConfig,
@@ -19,7 +20,7 @@ import type {
   TherapyRecommendation,
 } from '../model.ts';
 import { evaluateInteractions, type OtherDrug } from './interactions.ts';
-import { evaluateAgentChecks, maxSeverity } from './pretherapy-checks.ts';
+import { maxSeverity } from './pretherapy-checks.ts';
 import { displayName } from './therapy-options.ts';
 
 const AVOID_CODES: Record<AvoidReason, OrderFindingCode> = {
@@ -39,7 +40,8 @@ export interface OrderContext {
   driver: Gene | null;
   recommendation: TherapyRecommendation | null;
   config: EvaluateConfig;
-  now: IsoDate;
+  /** Pre-therapy checks already evaluated for each candidate and drafted TKI. */
+  checks: readonly AgentChecks[];
 }
 
 const preferredDrugs = (rec: TherapyRecommendation | null) =>
@@ -144,9 +146,10 @@ function immunotherapyFindings(draft: DraftOrder, drugId: string, ctx: OrderCont
 }
 
 function pretherapyFinding(draft: DraftOrder, tki: Tki, ctx: OrderContext): OrderFinding[] {
-  const { kb, snapshot, driver, config, now } = ctx;
-  const result = evaluateAgentChecks(kb, tki, driver, snapshot, config, now);
-  const open = result.checks.filter((c) => c.state !== 'current');
+  const { kb } = ctx;
+  const open = (ctx.checks.find((c) => c.agent === tki.id)?.checks ?? []).filter(
+    (c) => c.state !== 'current',
+  );
   if (open.length === 0) return [];
   const severity = open.reduce<Severity>(
     (s, c) => maxSeverity(s, c.state === 'abnormal' ? c.severity : 'info'),

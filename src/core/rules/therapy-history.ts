@@ -57,6 +57,8 @@ export function progressionEvents(lines: readonly TherapyLine[]): ProgressionEve
 
 export function summariseTherapy(lines: readonly TherapyLine[]): {
   summary: TherapyHistorySummary;
+  /** Progression events, latest first (testing at progression reads them too). */
+  events: ProgressionEvent[];
   notices: Notice[];
 } {
   const sorted = [...lines].sort((a, b) => (toTime(a.start) ?? 0) - (toTime(b.start) ?? 0));
@@ -113,6 +115,7 @@ export function summariseTherapy(lines: readonly TherapyLine[]): {
       progressedOn,
       presumedProgression: presumed,
     },
+    events,
     notices,
   };
 }
