@@ -10,6 +10,7 @@ import {
   DEFAULT_CONFIG,
   type DraftOrder,
   type EvaluateConfig,
+  GENES,
   type Gene,
   type GeneStatus,
   type InteractionFinding,
@@ -48,7 +49,7 @@ export function evaluate(snapshot: PatientSnapshot, kb: Knowledge, options: Eval
     },
     kb,
   );
-  const positive = (['ALK', 'ROS1'] as const).filter((g) => biomarkers[g].status === 'positive');
+  const positive = GENES.filter((g) => biomarkers[g].status === 'positive');
   // [spec §5] Never suggest a drug without a positive result: no single positive gene, no options.
   const driver: Gene | null = positive.length === 1 ? (positive[0] as Gene) : null;
 

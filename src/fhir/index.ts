@@ -14,7 +14,6 @@ export { extractMeasurements } from './extract-measurements.ts';
 export { extractMedications } from './extract-medications.ts';
 export { extractPatient } from './extract-patient.ts';
 export {
-  DATA_REQUIREMENTS,
   type DataRequirement,
   dataRequirements,
   prefetchTemplates,

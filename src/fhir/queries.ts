@@ -233,18 +233,3 @@ export function requirementForUrl(
   );
   return matching.sort((a, b) => Object.keys(b.params).length - Object.keys(a.params).length)[0];
 }
-
-/**
- * The bundled knowledge base's requirements (the app and the CDS discovery document use these).
- * Built on first use, so importing src/fhir does not load and validate the knowledge base by itself.
- */
-export const DATA_REQUIREMENTS: readonly DataRequirement[] = new Proxy([] as DataRequirement[], {
-  get: (_target, prop) => Reflect.get(dataRequirements(), prop),
-  has: (_target, prop) => Reflect.has(dataRequirements(), prop),
-  ownKeys: () => Reflect.ownKeys(dataRequirements()),
-  getOwnPropertyDescriptor: (_target, prop) => {
-    const d = Reflect.getOwnPropertyDescriptor(dataRequirements(), prop);
-    // Proxy invariants: report array slots as configurable, like the (empty, extensible) target.
-    return d ? { ...d, configurable: prop !== 'length' } : undefined;
-  },
-});

@@ -271,8 +271,3 @@ export function getKnowledge(): Knowledge {
   cached ??= loadKnowledge();
   return cached;
 }
-
-/** Display name of an agent or non-drug option. */
-export function optionName(kb: Knowledge, optionId: string): string {
-  return kb.nonDrugOptions.get(optionId)?.name ?? optionId;
-}

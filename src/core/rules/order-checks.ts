@@ -12,7 +12,6 @@ import type {
   EvaluateConfig,
   Gene,
   GeneStatus,
-  IsoDate,
   OrderFinding,
   OrderFindingCode,
   PatientSnapshot,

@@ -14,9 +14,8 @@ import type {
   TestingKind,
   TestingRecommendation,
 } from '../model.ts';
+import { GENES } from '../model.ts';
 import type { ProgressionEvent } from './therapy-history.ts';
-
-const GENES: Gene[] = ['ALK', 'ROS1'];
 
 function recommend(
   kb: Knowledge,

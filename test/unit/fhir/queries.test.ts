@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  DATA_REQUIREMENTS,
   dataRequirements,
   prefetchTemplates,
   requirementForUrl,
@@ -49,10 +48,6 @@ describe('data requirements', () => {
     const code = reqs.find((r) => r.id === 'biomarker-observations')?.params.code ?? '';
     for (const c of ['78205-2', '78233-4', '100019-9', '69548-6'])
       expect(code).toContain(`http://loinc.org|${c}`);
-  });
-
-  it('DATA_REQUIREMENTS is the bundled set (lazily built)', () => {
-    expect(DATA_REQUIREMENTS.map((r) => r.id)).toEqual(dataRequirements().map((r) => r.id));
   });
 });
 
