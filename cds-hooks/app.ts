@@ -68,12 +68,7 @@ export function createApp(deps: AppDeps): Hono {
 
   async function authorise(header: string | undefined, audiences: string[]): Promise<VerifyResult> {
     if (!deps.verifier) return { ok: true, iss: 'unauthenticated', jti: '-', alg: 'none' };
-    let result: VerifyResult = { ok: false, reason: 'no audience' };
-    for (const aud of audiences) {
-      result = await deps.verifier.verify(header, aud);
-      if (result.ok || !/aud/i.test(result.reason)) break;
-    }
-    return result;
+    return deps.verifier.verify(header, audiences);
   }
 
   const unauthorized = () =>

@@ -59,7 +59,8 @@ export type VerifyResult =
   | { ok: false; reason: string }; // reason is for logs only, never sent to clients; never contains the token
 
 export interface JwtVerifier {
-  verify(authorization: string | undefined, audience: string): Promise<VerifyResult>;
+  /** `audience`: the exact URL called, or the URLs accepted for it (the token's aud must contain one). */
+  verify(authorization: string | undefined, audience: string | readonly string[]): Promise<VerifyResult>;
 }
 
 export const DEFAULT_ALGORITHMS: readonly string[] = ['RS256', 'RS384', 'ES256', 'ES384'];
@@ -233,7 +234,10 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
     issuers.set(key, { iss: t.iss.trim(), jwksHref: url.href, getKey });
   }
 
-  async function verify(authorization: string | undefined, audience: string): Promise<VerifyResult> {
+  async function verify(
+    authorization: string | undefined,
+    audience: string | readonly string[],
+  ): Promise<VerifyResult> {
     try {
       return await verifyInner(authorization, audience);
     } catch (err) {
@@ -241,8 +245,14 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
     }
   }
 
-  async function verifyInner(authorization: string | undefined, audience: string): Promise<VerifyResult> {
-    if (typeof audience !== 'string' || audience === '') return fail('no audience');
+  async function verifyInner(
+    authorization: string | undefined,
+    audience: string | readonly string[],
+  ): Promise<VerifyResult> {
+    const audiences = (typeof audience === 'string' ? [audience] : [...audience]).filter(
+      (a) => typeof a === 'string' && a !== '',
+    );
+    if (audiences.length === 0) return fail('no audience');
     if (authorization === undefined || authorization === '') return fail('missing authorization');
     if (authorization.length > MAX_TOKEN_LENGTH + 16) return fail('token too large');
     const m = BEARER_RE.exec(authorization.trim());
@@ -289,7 +299,7 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
     const nowMs = now();
     const verifyOptions: JWTVerifyOptions = {
       issuer: claims.iss, // the exact (signed) string we matched against the allowlist above
-      audience,
+      audience: audiences,
       algorithms,
       clockTolerance: tolerance,
       currentDate: new Date(nowMs),

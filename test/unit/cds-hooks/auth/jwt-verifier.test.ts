@@ -387,6 +387,22 @@ describe('audience', () => {
     expectReject(await check(v, none), 'missing aud', none);
   });
 
+  it('a set of accepted audiences (feedback URL or service URL): either passes, anything else does not', async () => {
+    const v = verifier();
+    for (const aud of [FEEDBACK_URL, SERVICE_URL]) {
+      const token = await sandboxStyleToken({ key: sandboxKey, aud, nowSec: NOW, jku: sandboxJku });
+      expect((await v.verify(`Bearer ${token}`, [FEEDBACK_URL, SERVICE_URL])).ok).toBe(true);
+    }
+    const token = await sandboxStyleToken({
+      key: sandboxKey,
+      aud: DISCOVERY_URL,
+      nowSec: NOW,
+      jku: sandboxJku,
+    });
+    expectReject(await v.verify(`Bearer ${token}`, [FEEDBACK_URL, SERVICE_URL]), 'audience', token);
+    expectReject(await v.verify(`Bearer ${token}`, []), 'no audience', token);
+  });
+
   it('aud array containing the URL → ok', async () => {
     const v = verifier();
     const token = await sandboxStyleToken({
