@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   plugins: [react()],
   root: '.',
+  // Relative asset URLs: the app is served under a path (`/app/` by `npm start` and `npm run serve`).
+  base: './',
   build: { outDir: 'dist/app', emptyOutDir: true, sourcemap: true },
   test: {
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],

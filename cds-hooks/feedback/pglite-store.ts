@@ -19,8 +19,8 @@ import {
   HEALTH_SQL,
   INSERT_SQL,
   insertParams,
-  LIST_SQL,
   listParams,
+  listSql,
   rowToRecord,
   SCHEMA_STATEMENTS,
 } from './schema.sql.ts';
@@ -110,7 +110,10 @@ class PgliteFeedbackStore implements FeedbackStore {
 
   list(filter: ListFilter = {}): Promise<FeedbackRecord[]> {
     return this.exclusive('list', async () => {
-      const res = await this.db.query<FeedbackRow>(LIST_SQL, listParams(filter, clampLimit(filter.limit)));
+      const res = await this.db.query<FeedbackRow>(
+        listSql(filter),
+        listParams(filter, clampLimit(filter.limit)),
+      );
       return res.rows.map(rowToRecord);
     });
   }

@@ -11,9 +11,9 @@ import {
   HEALTH_SQL,
   INSERT_SQL,
   insertParams,
-  LIST_SQL,
   LOCK_SCHEMA_SQL,
   listParams,
+  listSql,
   rowToRecord,
   SCHEMA_LOCK_KEY,
   SCHEMA_STATEMENTS,
@@ -96,7 +96,10 @@ class PostgresFeedbackStore implements FeedbackStore {
 
   list(filter: ListFilter = {}): Promise<FeedbackRecord[]> {
     return this.run('list', async () => {
-      const res = await this.pool.query<FeedbackRow>(LIST_SQL, listParams(filter, clampLimit(filter.limit)));
+      const res = await this.pool.query<FeedbackRow>(
+        listSql(filter),
+        listParams(filter, clampLimit(filter.limit)),
+      );
       return res.rows.map(rowToRecord);
     });
   }

@@ -53,6 +53,12 @@ WHERE ($1::text IS NULL OR service_id = $1::text) AND ($2::text IS NULL OR card 
 ORDER BY id
 LIMIT $3::integer`;
 
+/** The same rows, the most recent first (a reviewer's "what just came in"). */
+export const LIST_NEWEST_SQL = LIST_SQL.replace('ORDER BY id', 'ORDER BY id DESC');
+
+export const listSql = (filter: { newestFirst?: boolean }) =>
+  filter.newestFirst ? LIST_NEWEST_SQL : LIST_SQL;
+
 export const COUNT_SQL = 'SELECT count(*)::integer AS n FROM cds_feedback';
 
 export const HEALTH_SQL = 'SELECT 1 AS ok';

@@ -42,13 +42,15 @@ export interface ListFilter {
   card?: string;
   /** Default 100, capped at 1000. */
   limit?: number;
+  /** The most recent `limit` records, newest first (default: the oldest, oldest first). */
+  newestFirst?: boolean;
 }
 
 export interface FeedbackStore {
   readonly kind: 'pglite' | 'postgres';
   /** One transaction; resolves only once the rows are durable. Repeats count as duplicates. */
   save(records: FeedbackRecord[]): Promise<SaveResult>;
-  /** Oldest first. */
+  /** Oldest first unless `newestFirst`. */
   list(filter?: ListFilter): Promise<FeedbackRecord[]>;
   count(): Promise<number>;
   /** Never throws. */
