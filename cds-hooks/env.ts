@@ -62,7 +62,7 @@ export function readServeConfig(env: Record<string, string | undefined> = proces
     trustedIssuers,
     formularyUnavailable: csv(e.CDS_FORMULARY_UNAVAILABLE).map((x) => x.toLowerCase()),
     corsOrigins: csv(e.CORS_ALLOWED_ORIGINS),
-    appLaunchUrl: e.SMART_LAUNCH_URL ?? `${publicBaseUrl}/launch.html`,
+    appLaunchUrl: e.SMART_LAUNCH_URL ?? `${publicBaseUrl}/app/launch.html`,
     ...(e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : {}),
     feedbackDataDir: e.FEEDBACK_DATA_DIR,
     fhirTimeoutMs: e.FHIR_TIMEOUT_MS,

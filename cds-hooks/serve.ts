@@ -1,14 +1,17 @@
 /**
- * `npm run serve`: production mode. The CDS Hooks service (and, once built, the SMART app) only, no
- * sandbox; JWT authentication required; configuration from the environment (see env.ts).
+ * `npm run serve`: production mode. The CDS Hooks service and the built SMART app (`/app/`, after
+ * `npm run build`) only, no sandbox; JWT authentication required; configuration from the
+ * environment (see env.ts).
  */
 import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
 import { getKnowledge } from '../src/knowledge/index.ts';
 import { createApp } from './app.ts';
 import { createJwtVerifier } from './auth/index.ts';
 import { readServeConfig } from './env.ts';
 import { openFeedbackStore } from './feedback/index.ts';
 import { createLogger } from './log.ts';
+import { APP_DIST, staticFiles } from './static-files.ts';
 
 async function main() {
   let config: ReturnType<typeof readServeConfig>;
@@ -24,13 +27,23 @@ async function main() {
     ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
     dataDir: config.feedbackDataDir,
   });
-  const app = createApp({
+  const cds = createApp({
     kb,
     config,
     verifier: createJwtVerifier({ trustedIssuers: config.trustedIssuers }),
     feedback,
     logger,
   });
+  // The SMART app's static files under /app/; everything else is the CDS service.
+  const app = new Hono();
+  app.get('/app', (c) => c.redirect('/app/'));
+  app.use(
+    '/app/*',
+    staticFiles(APP_DIST, '/app', (c) =>
+      c.text('The SMART app is not built: run `npm run build` before `npm run serve`.', 503),
+    ),
+  );
+  app.all('*', (c) => cds.fetch(c.req.raw, c.env));
   const server = serve({ fetch: app.fetch, port: config.port }, () => {
     logger.info(
       {

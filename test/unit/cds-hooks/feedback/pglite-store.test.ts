@@ -96,6 +96,22 @@ describe('PGlite feedback store', () => {
   );
 
   it(
+    'lists the most recent records newest first when asked, the oldest first by default',
+    async () => {
+      const store = await openFeedbackStore({ dataDir: await freshDataDir() });
+      try {
+        const cards = ['c-1', 'c-2', 'c-3'];
+        for (const card of cards) await store.save([record({ card })]);
+        expect((await store.list({ limit: 2 })).map((r) => r.card)).toEqual(['c-1', 'c-2']);
+        expect((await store.list({ limit: 2, newestFirst: true })).map((r) => r.card)).toEqual(['c-3', 'c-2']);
+      } finally {
+        await store.close();
+      }
+    },
+    SLOW,
+  );
+
+  it(
     'is idempotent: the same feedback twice is one row and one duplicate',
     async () => {
       const store = await openFeedbackStore({ dataDir: await freshDataDir() });
