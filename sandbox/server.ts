@@ -1,0 +1,224 @@
+/**
+ * Everything `npm start` runs, on one port: the CDS Hooks service (`/cds-services`, `/health`), the
+ * built SMART app (`/app/`), and the local sandbox EHR: a FHIR R4 server with the sample patients
+ * (`/fhir`), SMART authorization (`/auth`), the EHR page (`/`) and its back end (`/sandbox/api`).
+ * The CDS service here is the production one: it verifies the sandbox's JWTs against the sandbox's
+ * JWKS over HTTP, exactly as it would an EHR's.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, relative } from 'node:path';
+import { serve } from '@hono/node-server';
+import { type Context, Hono } from 'hono';
+import { createApp } from '../cds-hooks/app.ts';
+import { createJwtVerifier, type TrustedIssuer } from '../cds-hooks/auth/index.ts';
+import { openFeedbackStore } from '../cds-hooks/feedback/index.ts';
+import { createLogger } from '../cds-hooks/log.ts';
+import { APP_DIST, PROJECT_ROOT, staticFiles } from '../cds-hooks/static-files.ts';
+import { getKnowledge } from '../src/knowledge/index.ts';
+import { createAuthorizationServer } from './auth/authorization-server.ts';
+import { createEhrApi } from './ehr-api.ts';
+import { createFhirRoutes } from './fhir/fhir-routes.ts';
+import { createSandboxStore } from './fhir/repository.ts';
+import { createSandboxKeys } from './keys.ts';
+import { escapeHtml, renderPage } from './page.ts';
+import { loadSamplePatients } from './patients/load.ts';
+
+export const ROOT = PROJECT_ROOT;
+export { APP_DIST };
+export const EHR_DIST = join(ROOT, 'dist', 'sandbox');
+
+const notBuilt = (dir: string) => (c: Context) =>
+  c.html(
+    renderPage(
+      'Not built yet',
+      `<p>The front end in ${escapeHtml(relative(ROOT, dir))} has not been built. Run <code>npm start</code> (it builds what is missing) or <code>npm run build</code>.</p>`,
+    ),
+    503,
+  );
+
+/** The SMART app's registration in the sandbox (public client, exact redirect URIs). */
+export const APP_CLIENT_ID = 'alk-ros1-cds-app';
+export const SANDBOX_USER = 'Practitioner/sandbox-oncologist';
+
+export interface SandboxOptions {
+  port: number;
+  /** Interface to listen on (default 127.0.0.1: the sandbox has no real sign-in). */
+  host?: string;
+  /** PGlite directory for CDS feedback (`memory://` in tests). */
+  feedbackDataDir: string;
+  appDist?: string;
+  ehrDist?: string;
+  /** More CDS clients to trust besides the sandbox itself (e.g. the public CDS Hooks sandbox). */
+  extraTrustedIssuers?: TrustedIssuer[];
+  formularyUnavailable?: string[];
+  logLevel?: string;
+  /** "Today" for the sample patients' dates. */
+  today?: Date;
+}
+
+export interface Sandbox {
+  base: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
+  const today = options.today ?? new Date();
+  const samples = loadSamplePatients(today);
+  const [repo, keys, feedback] = await Promise.all([
+    createSandboxStore(samples.resources),
+    createSandboxKeys(),
+    openFeedbackStore({ dataDir: options.feedbackDataDir }),
+  ]);
+
+  // Listen first: the URLs every part hands out depend on the port actually bound (PORT=0 in tests).
+  let handler: Hono | undefined;
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve(
+      {
+        fetch: (req, env) =>
+          handler
+            ? handler.fetch(req, env)
+            : new Response('starting', { status: 503, headers: { 'retry-after': '1' } }),
+        port: options.port,
+        hostname: options.host ?? '127.0.0.1',
+      },
+      () => resolve(s as Server),
+    ) as Server;
+    s.once('error', (e) => {
+      void feedback.close();
+      reject(e);
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const base = `http://localhost:${port}`;
+  const fhirBase = `${base}/fhir`;
+  const appLaunchUrl = `${base}/app/launch.html`;
+  const cdsIssuer = `${base}/sandbox`;
+  const kb = getKnowledge();
+  const logger = createLogger(options.logLevel ?? 'info');
+  const practitioner = samples.resources.find(
+    (r) => r.resourceType === 'Practitioner' && `Practitioner/${r.id}` === SANDBOX_USER,
+  ) as { name?: { text?: string; given?: string[]; family?: string }[] } | undefined;
+  const nameParts = practitioner?.name?.[0];
+  const userName =
+    nameParts?.text ??
+    ([nameParts?.given?.join(' '), nameParts?.family].filter(Boolean).join(' ') || 'Sandbox oncologist');
+
+  const auth = createAuthorizationServer({
+    base,
+    fhirBase,
+    clients: [
+      {
+        clientId: APP_CLIENT_ID,
+        name: 'ALK / ROS1 NSCLC decision support',
+        redirectUris: [
+          `${base}/app/index.html`,
+          // The app on the Vite dev server (`npm run dev`), launched against this sandbox.
+          'http://localhost:5173/index.html',
+        ],
+      },
+    ],
+    patients: () => samples.patients,
+    defaultUser: SANDBOX_USER,
+    keys,
+    smartStyleUrl: `${base}/sandbox/smart-style.json`,
+  });
+  const fhir = createFhirRoutes({
+    store: repo,
+    fhirBase,
+    introspect: auth.introspect,
+    smartConfiguration: auth.smartConfiguration,
+  });
+  const cds = createApp({
+    kb,
+    config: {
+      publicBaseUrl: base,
+      corsOrigins: [base],
+      appLaunchUrl,
+      formularyUnavailable: options.formularyUnavailable ?? [],
+      fhirTimeoutMs: 2000,
+      fhirDeadlineMs: 3000,
+      fhirMaxPages: 20,
+    },
+    verifier: createJwtVerifier({
+      trustedIssuers: [
+        { iss: cdsIssuer, jwks_url: `${cdsIssuer}/jwks.json` },
+        ...(options.extraTrustedIssuers ?? []),
+      ],
+    }),
+    feedback,
+    logger,
+  });
+  const ehrApi = createEhrApi({
+    base,
+    fhirBase,
+    appLaunchUrl,
+    cdsIssuer,
+    user: { reference: SANDBOX_USER, name: userName },
+    patients: samples.patients,
+    auth,
+    keys,
+    kb,
+    feedback,
+    fhirRequest: async (pathAndQuery, token) =>
+      fhir.request(`${fhirBase}/${pathAndQuery.replace(/^\/+/, '')}`, {
+        headers: { authorization: `Bearer ${token}` },
+      }),
+  });
+
+  const root = new Hono();
+  const cdsHandler = (c: { req: { raw: Request }; env: unknown }) => cds.fetch(c.req.raw, c.env);
+  root.all('/cds-services', cdsHandler);
+  root.all('/cds-services/*', cdsHandler);
+  root.get('/health', cdsHandler);
+  root.all('/fhir', (c) => c.redirect('/fhir/metadata'));
+  root.all('/fhir/*', (c) => fhir.fetch(c.req.raw, c.env));
+  root.get('/auth/jwks.json', (c) => c.json(keys.jwks()));
+  root.route('/auth', auth.routes);
+  root.get('/sandbox/jwks.json', (c) => c.json(keys.jwks()));
+  root.get('/sandbox/smart-style.json', (c) =>
+    c.json({ color_background: '#ffffff', color_highlight: '#0b5cad', dim_border_radius: '6px' }),
+  );
+  root.all('/sandbox/api/*', (c) => ehrApi.fetch(c.req.raw, c.env));
+
+  // The SMART app's launch configuration for this sandbox: its own FHIR server is an allowed issuer.
+  root.get('/app/launch-config.json', async (c) => {
+    const file = join(options.appDist ?? APP_DIST, 'launch-config.json');
+    const shipped = existsSync(file) ? JSON.parse(await readFile(file, 'utf8')) : {};
+    const escaped = fhirBase.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return c.json(
+      { ...shipped, clientId: APP_CLIENT_ID, issMatch: [escaped, ...(shipped.issMatch ?? [])] },
+      200,
+      { 'cache-control': 'no-cache' },
+    );
+  });
+  root.get('/app', (c) => c.redirect('/app/'));
+  root.use('/app/*', staticFiles(options.appDist ?? APP_DIST, '/app', notBuilt(options.appDist ?? APP_DIST)));
+  root.use('/*', staticFiles(options.ehrDist ?? EHR_DIST, '', notBuilt(options.ehrDist ?? EHR_DIST)));
+  root.notFound((c) =>
+    c.html(
+      renderPage(
+        'Not found',
+        `<p>Nothing at ${escapeHtml(new URL(c.req.url).pathname)}. <a href="/">Open the sandbox EHR</a>.</p>`,
+      ),
+      404,
+    ),
+  );
+  handler = root;
+
+  return {
+    base,
+    server,
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections?.();
+        server.close(() => {
+          void feedback.close().then(() => done());
+        });
+      }),
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * `npm start`: the whole product offline on one port (default 3000): the CDS Hooks service, the
+ * built SMART app and the local sandbox EHR with sample patients. Builds the two front ends first
+ * when their sources are newer than the build; sample data is reloaded (dates relative to today) at
+ * every start, while CDS feedback persists in `.data/sandbox-feedback`.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'vite';
+import { parseTrustedIssuers } from '../cds-hooks/auth/index.ts';
+import { APP_DIST, EHR_DIST, ROOT, startSandbox } from '../sandbox/server.ts';
+
+function newestMtime(path: string): number {
+  if (!existsSync(path)) return 0;
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const name of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, name)));
+  return newest;
+}
+
+/** Builds `outDir` with `configFile` unless its index.html is newer than every input. */
+async function buildIfStale(label: string, configFile: string, outDir: string, inputs: string[]) {
+  const built = existsSync(join(outDir, 'index.html')) ? statSync(join(outDir, 'index.html')).mtimeMs : 0;
+  const newest = Math.max(...inputs.map((p) => newestMtime(join(ROOT, p))));
+  if (built > newest) return;
+  const started = performance.now();
+  process.stdout.write(`Building the ${label}… `);
+  await build({ configFile: join(ROOT, configFile), root: undefined, logLevel: 'error', mode: 'production' });
+  console.log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+function fail(message: string): never {
+  console.error(`npm start: ${message}`);
+  process.exit(1);
+}
+
+async function main() {
+  const port = Number(process.env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    fail(`PORT must be a port number, got "${process.env.PORT}"`);
+  let extraTrustedIssuers: ReturnType<typeof parseTrustedIssuers> = [];
+  try {
+    extraTrustedIssuers = parseTrustedIssuers(process.env.CDS_TRUSTED_ISSUERS);
+  } catch (e) {
+    fail(`CDS_TRUSTED_ISSUERS: ${e instanceof Error ? e.message : String(e)}`);
+  }
+
+  await buildIfStale('SMART app', 'vite.config.ts', APP_DIST, [
+    'index.html',
+    'public',
+    'src',
+    'vite.config.ts',
+    'package-lock.json',
+  ]);
+  await buildIfStale('sandbox EHR page', 'vite.sandbox.config.ts', EHR_DIST, [
+    'sandbox/ehr',
+    'vite.sandbox.config.ts',
+    'package-lock.json',
+  ]);
+
+  let sandbox: Awaited<ReturnType<typeof startSandbox>>;
+  try {
+    sandbox = await startSandbox({
+      port,
+      ...(process.env.HOST ? { host: process.env.HOST } : {}),
+      feedbackDataDir: process.env.FEEDBACK_DATA_DIR ?? join(ROOT, '.data', 'sandbox-feedback'),
+      extraTrustedIssuers,
+      formularyUnavailable: (process.env.CDS_FORMULARY_UNAVAILABLE ?? '')
+        .split(',')
+        .map((s) => s.trim().toLowerCase())
+        .filter(Boolean),
+      logLevel: process.env.LOG_LEVEL ?? 'warn',
+    });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'EADDRINUSE')
+      fail(`port ${port} is in use. Stop the other program or set PORT, e.g. PORT=3100 npm start`);
+    throw e;
+  }
+  const { base } = sandbox;
+  console.log(`
+ALK / ROS1 NSCLC decision support: running offline with a local sandbox EHR (synthetic patients).
+
+  Sandbox EHR:            ${base}/
+  SMART app (EHR launch): ${base}/app/launch.html?iss=${base}/fhir&launch=…  (the sandbox makes the launch)
+  FHIR R4 server:         ${base}/fhir   (SMART: ${base}/fhir/.well-known/smart-configuration)
+  CDS Hooks discovery:    ${base}/cds-services   (JWT from the sandbox: iss ${base}/sandbox, JWKS ${base}/sandbox/jwks.json)
+
+Press Ctrl+C to stop.`);
+
+  const stop = () => {
+    void sandbox.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((e) => {
+  console.error('npm start failed:', e instanceof Error ? e.message : e);
+  process.exit(1);
+});
