@@ -30,6 +30,7 @@ export interface EhrApiOptions {
 
 const CDS_JWT_LIFETIME_SEC = 300;
 const SERVICE_TOKEN_LIFETIME_SEC = 300;
+const PREFETCH_MAX_PAGES = 20;
 
 const LaunchBody = z.object({
   patientId: z.string().min(1),
@@ -154,6 +155,36 @@ export function createEhrApi(options: EhrApiOptions): Hono {
     return c.json({ token }, 200, { 'cache-control': 'no-store' });
   });
 
+  /**
+   * One prefetch value: the resource, or the searchset with every page merged (a prefetch is the
+   * complete answer to its query). An error travels as its OperationOutcome, so the service knows
+   * not to trust the key and queries FHIR itself.
+   */
+  async function prefetchAllPages(url: string, token: string): Promise<unknown> {
+    const first = (await (await options.fhirRequest(url, token)).json()) as Record<string, unknown>;
+    if (first.resourceType !== 'Bundle') return first;
+    const entries = [...((first.entry as unknown[] | undefined) ?? [])];
+    let next = nextLink(first);
+    for (let page = 1; next && page < PREFETCH_MAX_PAGES; page++) {
+      const bundle = (await (
+        await options.fhirRequest(next.slice(options.fhirBase.length), token)
+      ).json()) as Record<string, unknown>;
+      if (bundle.resourceType !== 'Bundle') return bundle;
+      entries.push(...((bundle.entry as unknown[] | undefined) ?? []));
+      next = nextLink(bundle);
+    }
+    const { link: _paging, ...rest } = first;
+    // Past the page cap the next link stays, and the service sees a truncated answer.
+    return { ...rest, entry: entries, ...(next ? { link: [{ relation: 'next', url: next }] } : {}) };
+  }
+
+  const nextLink = (bundle: Record<string, unknown>) => {
+    const url = (bundle.link as { relation?: string; url?: string }[] | undefined)?.find(
+      (l) => l.relation === 'next',
+    )?.url;
+    return url?.startsWith(options.fhirBase) ? url : undefined;
+  };
+
   api.post('/hook-fhir', async (c) => {
     const body = await readBody(c.req.raw, HookFhirBody);
     if (body instanceof Response) return body;
@@ -172,9 +203,7 @@ export function createEhrApi(options: EhrApiOptions): Hono {
           const url = fillPrefetchTemplate(template, context);
           // A template the EHR cannot fill is left out: the service then queries FHIR itself.
           if (url === undefined) return undefined;
-          const res = await options.fhirRequest(url, token);
-          // An error travels as its OperationOutcome, so the service knows not to trust the key.
-          return [key, await res.json()] as const;
+          return [key, await prefetchAllPages(url, token)] as const;
         }),
       );
       prefetch = Object.fromEntries(entries.filter((e) => e !== undefined));

@@ -31,11 +31,12 @@ export function callFromText(text: string): Call | undefined {
 
 /**
  * Sentences, split on `.` followed by a space, `;` and line breaks (so "p.G1202R" and "5.0" stay
- * whole). Commas do not split: "ALK, ROS1 and EGFR negative" is one statement about three genes.
+ * whole). A `;` inside parentheses does not split: fusion breakpoints are written "(E13;A20)".
+ * Commas do not split: "ALK, ROS1 and EGFR negative" is one statement about three genes.
  */
 export function sentences(text: string): string[] {
   return text
-    .split(/(?:\.(?=\s|$)|[;\n\r•]|\s-\s)+/)
+    .split(/(?:\.(?=\s|$)|;(?![^()]*\))|[\n\r•]|\s-\s)+/)
     .map((s) => s.trim())
     .filter(Boolean);
 }

@@ -341,11 +341,6 @@ function buildNsclc(
   if (lung.length === 0) return undefined;
   const specific = lung.filter((x) => x.p.kind === 'nsclc');
   const chosen = specific.length > 0 ? specific : lung;
-  if (specific.length === 0) {
-    notes.push(
-      `Lung cancer is coded only in ICD-10-CM (${lung.map((x) => refOf(x.c)).join(', ')}), which does not state histology; treated as NSCLC with histology unknown.`,
-    );
-  }
   let histology: Histology = chosen.length && specific.length ? 'nsclc-nos' : 'unknown';
   let stage: Stage = 'unknown';
   let recurrent = false;
@@ -367,6 +362,14 @@ function buildNsclc(
     const d = onset(c);
     if (d && (!onsetDate || dateMs(d) < dateMs(onsetDate))) onsetDate = d;
     if (!displayC || (p.kind === 'nsclc' && status === 'active')) displayC = c;
+  }
+  if (specific.length === 0) {
+    const coded = `Lung cancer is coded only in ICD-10-CM (${lung.map((x) => refOf(x.c)).join(', ')}), which does not state histology`;
+    notes.push(
+      histology === 'unknown'
+        ? `${coded}; treated as NSCLC with histology unknown.`
+        : `${coded}; the histology (${histology}) is read from the condition's text.`,
+    );
   }
   if (obsStage) {
     stages.add(obsStage.stage);

@@ -37,6 +37,9 @@ describe('callForGene reads only what is said about the gene', () => {
     ['ALK and ROS1 negative by FISH', 'ROS1', 'negative'],
     ['Negative for EGFR, ALK and ROS1 alterations', 'ALK', 'negative'],
     ['EGFR L858R detected', 'ALK', undefined],
+    // A breakpoint written with a semicolon stays in its sentence.
+    ['EML4-ALK fusion (E13;A20) detected', 'ALK', 'positive'],
+    ['EML4-ALK fusion (E13;A20) detected; ROS1 not detected', 'ROS1', 'negative'],
   ] as const)('%s [%s] -> %s', (text, gene, call) => {
     expect(callForGene(text, gene)).toBe(call);
   });

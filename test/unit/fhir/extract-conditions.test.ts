@@ -48,6 +48,22 @@ describe('NSCLC', () => {
     expect(stageFromText(text)).toBe(stage);
   });
 
+  it('ICD-10-CM only: the note says whether histology came from the text or is unknown', () => {
+    const icd = (text?: string) =>
+      cond('c34', {
+        coding: [{ system: 'http://hl7.org/fhir/sid/icd-10-cm', code: 'C34.90' }],
+        ...(text ? { text } : {}),
+      });
+    const fromText = snap([icd('Adenocarcinoma of right upper lobe of lung')]);
+    expect(fromText.nsclc?.histology).toBe('adenocarcinoma');
+    expect(fromText.notes.join(' ')).toMatch(
+      /histology \(adenocarcinoma\) is read from the condition's text/,
+    );
+    const bare = snap([icd()]);
+    expect(bare.nsclc?.histology).toBe('unknown');
+    expect(bare.notes.join(' ')).toMatch(/histology unknown/);
+  });
+
   it('stage-group observation raises the stage', () => {
     const s = snap([
       cond('n', { coding: [{ system: 'http://snomed.info/sct', code: '254637007' }] }),
