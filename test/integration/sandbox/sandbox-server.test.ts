@@ -1,0 +1,182 @@
+/**
+ * The sandbox as `npm start` assembles it, over real HTTP on loopback (front ends not needed): the
+ * CDS service trusting only JWTs signed by the sandbox's own key (fetched from its JWKS), the EHR
+ * back end (launches, CDS tokens, prefetch filled from the FHIR server), the fallback path where the
+ * service queries the sandbox FHIR server with `fhirAuthorization`, and readable 400s for bad input.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Sandbox, startSandbox } from '../../../sandbox/server.ts';
+import { isAllowedIssuer } from '../../../src/app/config.ts';
+
+let sandbox: Sandbox;
+let base: string;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ port: 0, feedbackDataDir: 'memory://', logLevel: 'silent' });
+  base = sandbox.base;
+}, 60_000);
+
+afterAll(async () => {
+  await sandbox?.close();
+});
+
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+
+async function cdsToken(aud: string): Promise<string> {
+  const res = await post('/sandbox/api/cds-token', { aud });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { token: string }).token;
+}
+
+async function discovery() {
+  const res = await fetch(`${base}/cds-services`, {
+    headers: { authorization: `Bearer ${await cdsToken(`${base}/cds-services`)}` },
+  });
+  expect(res.status).toBe(200);
+  return (await res.json()) as { services: { id: string; prefetch: Record<string, string> }[] };
+}
+
+async function patientView(patientId: string, withPrefetch: boolean) {
+  const { services } = await discovery();
+  const service = services.find((s) => s.id === 'alk-ros1-patient-view');
+  const fhir = (await (
+    await post('/sandbox/api/hook-fhir', {
+      patientId,
+      userId: 'Practitioner/sandbox-oncologist',
+      ...(withPrefetch ? { prefetch: service?.prefetch } : {}),
+    })
+  ).json()) as Record<string, any>;
+  const url = `${base}/cds-services/alk-ros1-patient-view`;
+  const res = await post(
+    '/cds-services/alk-ros1-patient-view',
+    {
+      hook: 'patient-view',
+      hookInstance: crypto.randomUUID(),
+      fhirServer: fhir.fhirServer,
+      fhirAuthorization: fhir.fhirAuthorization,
+      context: { userId: 'Practitioner/sandbox-oncologist', patientId },
+      ...(fhir.prefetch ? { prefetch: fhir.prefetch } : {}),
+    },
+    { authorization: `Bearer ${await cdsToken(url)}` },
+  );
+  return { res, fhir };
+}
+
+describe('the CDS service inside the sandbox', () => {
+  it('answers 401 without a JWT, and trusts the JWTs the sandbox signs', async () => {
+    expect((await fetch(`${base}/cds-services`)).status).toBe(401);
+    await discovery();
+  });
+
+  it('gives the same patient-view cards with prefetch and by querying the sandbox FHIR server itself', async () => {
+    const summaries = [];
+    for (const withPrefetch of [true, false]) {
+      const { res } = await patientView('ros1-brain-mets', withPrefetch);
+      expect(res.status).toBe(200);
+      const { cards } = (await res.json()) as {
+        cards: { summary: string; source: { topic: { code: string } } }[];
+      };
+      expect(cards.map((c) => c.source.topic.code)).toContain('therapy-selection');
+      summaries.push(cards.map((c) => c.summary).sort());
+    }
+    expect(summaries[1]).toEqual(summaries[0]);
+  });
+});
+
+describe('the sandbox EHR back end', () => {
+  it('fills prefetch with every page of a search, as one complete Bundle', async () => {
+    const { fhir } = await patientView('alk-after-crizotinib', true);
+    const labs = fhir.prefetch['biomarker-lab-observations'];
+    expect(labs.resourceType).toBe('Bundle');
+    expect(labs.entry.length).toBe(labs.total);
+    expect(labs.total).toBeGreaterThan(200); // more than one page of _count=200
+    expect(labs.link ?? []).not.toContainEqual(expect.objectContaining({ relation: 'next' }));
+  });
+
+  it("binds the service's fhirAuthorization to the hook's patient", async () => {
+    const { fhir } = await patientView('ros1-naive', false);
+    const auth = { authorization: `Bearer ${fhir.fhirAuthorization.access_token}` };
+    expect((await fetch(`${fhir.fhirServer}/Patient/ros1-naive`, { headers: auth })).status).toBe(200);
+    expect((await fetch(`${fhir.fhirServer}/Observation?patient=alk-naive`, { headers: auth })).status).toBe(
+      403,
+    );
+  });
+
+  it('makes an EHR launch URL for the app with its FHIR server as iss, allowed by the served launch config', async () => {
+    const res = await post('/sandbox/api/launch', { patientId: 'ros1-brain-mets', embedded: true });
+    const { launchUrl, iss } = (await res.json()) as { launchUrl: string; iss: string };
+    expect(iss).toBe(`${base}/fhir`);
+    const url = new URL(launchUrl);
+    expect(`${url.origin}${url.pathname}`).toBe(`${base}/app/launch.html`);
+    expect(url.searchParams.get('launch')).toBeTruthy();
+    const config = (await (await fetch(`${base}/app/launch-config.json`)).json()) as { issMatch: string[] };
+    expect(isAllowedIssuer(iss, config.issMatch)).toBe(true);
+    expect(isAllowedIssuer('https://evil.example/fhir', config.issMatch)).toBe(false);
+  });
+
+  it('refuses to sign a CDS JWT for any audience but its own CDS service', async () => {
+    const res = await post('/sandbox/api/cds-token', { aud: 'https://cds.other.example/cds-services/x' });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { resourceType: string }).resourceType).toBe('OperationOutcome');
+  });
+
+  it.each([
+    ['not JSON', '{'],
+    ['an unknown patient', { patientId: 'nobody' }],
+    ['a missing patient', {}],
+  ])('answers a launch request with %s with a 400 OperationOutcome', async (_, body) => {
+    const res = await post('/sandbox/api/launch', body);
+    expect(res.status).toBe(400);
+    const outcome = (await res.json()) as { resourceType: string; issue: { diagnostics: string }[] };
+    expect(outcome.resourceType).toBe('OperationOutcome');
+    expect(outcome.issue[0]?.diagnostics).toBeTruthy();
+  });
+
+  it('lists stored feedback newest first', async () => {
+    const url = `${base}/cds-services/alk-ros1-order-select/feedback`;
+    for (const card of ['0e5c2a9e-0000-4000-8000-000000000001', '0e5c2a9e-0000-4000-8000-000000000002']) {
+      const res = await post(
+        '/cds-services/alk-ros1-order-select/feedback',
+        {
+          feedback: [
+            {
+              card,
+              outcome: 'accepted',
+              acceptedSuggestions: [{ id: 's-1' }],
+              outcomeTimestamp: new Date().toISOString(),
+            },
+          ],
+        },
+        { authorization: `Bearer ${await cdsToken(url)}` },
+      );
+      expect(res.status).toBe(200);
+    }
+    const stored = (await (await fetch(`${base}/sandbox/api/feedback`)).json()) as { card: string }[];
+    expect(stored.slice(0, 2).map((f) => f.card)).toEqual([
+      '0e5c2a9e-0000-4000-8000-000000000002',
+      '0e5c2a9e-0000-4000-8000-000000000001',
+    ]);
+  });
+
+  it('says plainly when a front end is not built instead of a bare 404', async () => {
+    const other = await startSandbox({
+      port: 0,
+      feedbackDataDir: 'memory://',
+      logLevel: 'silent',
+      appDist: '/nonexistent/app',
+      ehrDist: '/nonexistent/ehr',
+    });
+    try {
+      const res = await fetch(`${other.base}/app/index.html`);
+      expect(res.status).toBe(503);
+      expect(await res.text()).toContain('has not been built');
+    } finally {
+      await other.close();
+    }
+  }, 60_000);
+});
