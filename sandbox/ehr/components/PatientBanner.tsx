@@ -1,0 +1,59 @@
+/** The patient banner of the chart: name, sex, date of birth, ids and the sandbox scenario. */
+import type { SandboxPatient } from '../types.ts';
+
+function age(birthDate: string | undefined, now = new Date()): number | undefined {
+  if (!birthDate || !/^\d{4}-\d{2}-\d{2}$/.test(birthDate)) return undefined;
+  const [y, m, d] = birthDate.split('-').map(Number) as [number, number, number];
+  let years = now.getFullYear() - y;
+  if (now.getMonth() + 1 < m || (now.getMonth() + 1 === m && now.getDate() < d)) years--;
+  return years >= 0 ? years : undefined;
+}
+
+export function PatientBanner({ patient, onChange }: { patient: SandboxPatient; onChange: () => void }) {
+  const years = age(patient.birthDate);
+  return (
+    <section className="patient-banner" aria-label="Patient" data-testid="patient-banner">
+      <div>
+        <h2 className="patient-name">{patient.name}</h2>
+        <dl className="banner-facts">
+          {patient.gender && (
+            <div>
+              <dt>Sex</dt>
+              <dd>{patient.gender}</dd>
+            </div>
+          )}
+          {patient.birthDate && (
+            <div>
+              <dt>Born</dt>
+              <dd>
+                {patient.birthDate}
+                {years !== undefined ? ` (${years} y)` : ''}
+              </dd>
+            </div>
+          )}
+          <div>
+            <dt>Patient id</dt>
+            <dd>
+              <code>{patient.id}</code>
+            </dd>
+          </div>
+          {patient.encounterId && (
+            <div>
+              <dt>Encounter</dt>
+              <dd>
+                <code>{patient.encounterId}</code>
+              </dd>
+            </div>
+          )}
+          <div>
+            <dt>Scenario</dt>
+            <dd>{patient.scenario}</dd>
+          </div>
+        </dl>
+      </div>
+      <button type="button" className="button button-secondary" onClick={onChange}>
+        Change patient
+      </button>
+    </section>
+  );
+}
