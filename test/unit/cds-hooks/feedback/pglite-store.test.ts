@@ -103,7 +103,10 @@ describe('PGlite feedback store', () => {
         const cards = ['c-1', 'c-2', 'c-3'];
         for (const card of cards) await store.save([record({ card })]);
         expect((await store.list({ limit: 2 })).map((r) => r.card)).toEqual(['c-1', 'c-2']);
-        expect((await store.list({ limit: 2, newestFirst: true })).map((r) => r.card)).toEqual(['c-3', 'c-2']);
+        expect((await store.list({ limit: 2, newestFirst: true })).map((r) => r.card)).toEqual([
+          'c-3',
+          'c-2',
+        ]);
       } finally {
         await store.close();
       }
