@@ -68,7 +68,7 @@ export interface Sandbox {
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const today = options.today ?? new Date();
   const samples = loadSamplePatients(today);
-  const [repo, keys, feedback] = await Promise.all([
+  const [store, keys, feedback] = await Promise.all([
     createSandboxStore(samples.resources),
     createSandboxKeys(),
     openFeedbackStore({ dataDir: options.feedbackDataDir }),
@@ -128,7 +128,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     smartStyleUrl: `${base}/sandbox/smart-style.json`,
   });
   const fhir = createFhirRoutes({
-    store: repo,
+    store,
     fhirBase,
     introspect: auth.introspect,
     smartConfiguration: auth.smartConfiguration,
