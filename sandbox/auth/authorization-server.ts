@@ -64,7 +64,6 @@ interface PendingAuthorization {
 }
 
 interface IssuedCode extends PendingAuthorization {
-  context?: LaunchContext;
   used: boolean;
   /** Access tokens issued from this code, revoked if the code is replayed (RFC 9700 §4.2.4). */
   tokens: string[];

@@ -65,11 +65,14 @@ const SEARCH_PARAMS: Record<string, { name: string; type: string }[]> = {
   ServiceRequest: [...PATIENT_PARAMS, { name: 'status', type: 'token' }, { name: 'code', type: 'token' }],
 };
 
-const INCLUDES: Record<string, string[]> = {
-  MedicationRequest: ['MedicationRequest:medication'],
-  MedicationStatement: ['MedicationStatement:medication'],
-  MedicationAdministration: ['MedicationAdministration:medication'],
+/** `_include` values the server resolves, and the reference field each follows (one table for both). */
+export const INCLUDE_FIELDS: Readonly<Record<string, string>> = {
+  'MedicationRequest:medication': 'medicationReference',
+  'MedicationStatement:medication': 'medicationReference',
+  'MedicationAdministration:medication': 'medicationReference',
 };
+
+const includesOf = (type: string) => Object.keys(INCLUDE_FIELDS).filter((i) => i.startsWith(`${type}:`));
 
 export function capabilityStatement(
   fhirBase: string,
@@ -112,7 +115,7 @@ export function capabilityStatement(
         resource: SERVED_TYPES.map((type) => ({
           type,
           interaction: [{ code: 'read' }, { code: 'search-type' }],
-          ...(INCLUDES[type] ? { searchInclude: INCLUDES[type] } : {}),
+          ...(includesOf(type).length ? { searchInclude: includesOf(type) } : {}),
           searchParam: [...COMMON, ...(SEARCH_PARAMS[type] ?? [])],
         })),
       },

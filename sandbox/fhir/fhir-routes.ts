@@ -11,7 +11,7 @@ import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { AccessGrant } from '../auth/authorization-server.ts';
 import { allows } from '../auth/scopes.ts';
-import { capabilityStatement, SERVED_TYPES, SHARED_TYPES } from './capability.ts';
+import { capabilityStatement, INCLUDE_FIELDS, SERVED_TYPES, SHARED_TYPES } from './capability.ts';
 import { compartmentOf, type SandboxStore } from './repository.ts';
 
 type R = Record<string, unknown>;
@@ -38,14 +38,6 @@ const fhirResponse = (status: number, body: unknown, headers: Record<string, str
   new Response(JSON.stringify(body), { status, headers: { 'content-type': FHIR_JSON, ...headers } });
 
 const refId = (value: string) => value.replace(/^.*\bPatient\//, '');
-
-/** `_include` targets the sandbox resolves: the Medication a medication resource refers to. */
-const INCLUDES: Record<string, string> = {
-  'MedicationRequest:medication': 'medicationReference',
-  'MedicationStatement:medication': 'medicationReference',
-  'MedicationAdministration:medication': 'medicationReference',
-  'MedicationDispense:medication': 'medicationReference',
-};
 
 export function createFhirRoutes(options: FhirRoutesOptions): Hono {
   const { store, fhirBase } = options;
@@ -129,12 +121,13 @@ export function createFhirRoutes(options: FhirRoutesOptions): Hono {
       }
       query.append(key, value);
     }
-    if (grant.patient && named !== grant.patient)
+    const shared = SHARED_TYPES.includes(type);
+    // Resources outside every compartment (Medication, Practitioner) are not one patient's data.
+    if (grant.patient && !shared && named !== grant.patient)
       return fhirResponse(
         403,
         outcome('error', 'forbidden', `searches with this token must name patient ${grant.patient}`),
       );
-    const shared = SHARED_TYPES.includes(type);
     if (!shared && named === undefined)
       return fhirResponse(
         400,
@@ -190,7 +183,7 @@ export function createFhirRoutes(options: FhirRoutesOptions): Hono {
   async function included(matches: R[], includes: string[]): Promise<R[]> {
     const wanted = new Set<string>();
     for (const include of includes) {
-      const field = INCLUDES[include];
+      const field = INCLUDE_FIELDS[include];
       if (!field) continue;
       for (const m of matches) {
         const ref = (m[field] as { reference?: string } | undefined)?.reference;

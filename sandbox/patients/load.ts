@@ -18,6 +18,7 @@
  * Pure and synchronous: JSON is imported (so it bundles), no file system, no clock.
  */
 
+import type { BiomarkerStatusValue, CheckState, Gene, Severity } from '../../src/core/model.ts';
 import alkAfterAlectinib from './alk-after-alectinib.json' with { type: 'json' };
 import alkAfterCrizotinib from './alk-after-crizotinib.json' with { type: 'json' };
 import alkAfterLorlatinib from './alk-after-lorlatinib.json' with { type: 'json' };
@@ -43,16 +44,8 @@ import untestedStageIv from './untested-stage-iv.json' with { type: 'json' };
 // Types
 // ---------------------------------------------------------------------------------------------
 
-export type Gene = 'ALK' | 'ROS1';
-export type BiomarkerStatus =
-  | 'positive'
-  | 'negative'
-  | 'equivocal'
-  | 'unconfirmed'
-  | 'discordant'
-  | 'unknown';
-export type CheckState = 'current' | 'stale' | 'missing' | 'abnormal' | 'could-not-check';
-export type Severity = 'info' | 'warning' | 'critical';
+// The Assessment's own vocabulary: the expectations are stated in the clinical core's terms.
+type BiomarkerStatus = BiomarkerStatusValue;
 
 /**
  * The clinical outcome a sample is built to show, in the terms of the Assessment (src/core/model.ts).

@@ -406,6 +406,14 @@ describe('FHIR access with the token', () => {
     expect((await fhirGet('Observation/pat-b-k-0', body.access_token)).status).toBe(403);
   });
 
+  it('lets a patient-bound token search resources outside any compartment (Medication)', async () => {
+    const { body } = await launchAndToken();
+    const res = await fhirGet('Medication?_id=med-criz', body.access_token);
+    expect(res.status).toBe(200);
+    const bundle = (await res.json()) as Record<string, any>;
+    expect(bundle.entry.map((e: any) => e.resource.id)).toEqual(['med-criz']);
+  });
+
   it('refuses resource types outside the granted scopes', async () => {
     const { body } = await launchAndToken();
     const res = await fhirGet('Condition?patient=pat-a', body.access_token);
