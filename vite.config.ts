@@ -1,8 +1,10 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vitest/config';
+import { appBundle } from './scripts/app-bundle.ts';
 
 export default defineConfig({
-  plugins: [react()],
+  // appBundle: production build only (knowledge parsed at build time, smaller UCUM table, no polyfills).
+  plugins: [react(), appBundle()],
   root: '.',
   // Relative asset URLs: the app is served under a path (`/app/` by `npm start` and `npm run serve`).
   base: './',

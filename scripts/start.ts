@@ -51,6 +51,7 @@ async function main() {
     'public',
     'src',
     'vite.config.ts',
+    'scripts/app-bundle.ts',
     'package-lock.json',
   ]);
   await buildIfStale('sandbox EHR page', 'vite.sandbox.config.ts', EHR_DIST, [

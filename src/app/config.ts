@@ -1,9 +1,9 @@
 /**
  * App configuration: build-time flags from `import.meta.env` and the runtime launch configuration
- * (`public/launch-config.json`: client id, scopes, allowed issuers), fetched once and zod-validated so
- * a site can change it without a rebuild.
+ * (`public/launch-config.json`: client id, scopes, allowed issuers), fetched once and validated so a
+ * site can change it without a rebuild. Checked by hand rather than with zod: eight fields do not
+ * justify shipping a schema library to every browser (issue 4's bundle budget).
  */
-import { z } from 'zod';
 
 /** `?fhirServiceUrl=` (a fake launch without OAuth) is only honoured by the dev server [§6 item 40]. */
 export const IS_DEV: boolean = import.meta.env.DEV === true;
@@ -11,25 +11,95 @@ export const IS_DEV: boolean = import.meta.env.DEV === true;
 const V2_SCOPE =
   'launch openid fhirUser patient/Patient.rs patient/Observation.rs patient/Condition.rs patient/MedicationRequest.rs patient/MedicationStatement.rs patient/MedicationAdministration.rs patient/Medication.rs patient/DiagnosticReport.rs';
 
-export const LaunchConfigSchema = z.object({
-  clientId: z.string().min(1),
+export interface LaunchConfig {
+  clientId: string;
   /** SMART v2 scopes (`.rs`), requested when the server advertises `permission-v2` or nothing. */
-  scope: z.string().min(1).default(V2_SCOPE),
+  scope: string;
   /** SMART v1 scopes (`.read`), requested when the server advertises only `permission-v1`. */
-  scopeV1: z.string().min(1).optional(),
+  scopeV1?: string;
   /** Allowed FHIR servers (`iss`), as anchored regular expressions. An unlisted issuer is refused. */
-  issMatch: z.array(z.string().min(1)).min(1),
+  issMatch: string[];
   /** Where the authorization server sends the browser back; relative to the launch page. */
-  redirectUri: z.string().min(1).default('index.html'),
+  redirectUri: string;
   /** Generic names of agents not on this site's formulary. */
-  formularyUnavailable: z.array(z.string()).default([]),
+  formularyUnavailable: string[];
   /** Pages followed per search before the result is marked truncated. */
-  pageCap: z.number().int().positive().max(200).default(50),
+  pageCap: number;
   /** Milliseconds one FHIR request may take before its query is shown as "could not check" (timeout). */
-  requestTimeoutMs: z.number().int().min(100).max(120_000).default(8_000),
-});
+  requestTimeoutMs: number;
+}
 
-export type LaunchConfig = z.infer<typeof LaunchConfigSchema>;
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Problems = string[];
+
+/** A non-empty string, or `fallback` when the key is absent. */
+function text(
+  raw: Record<string, unknown>,
+  key: string,
+  problems: Problems,
+  fallback?: string,
+): string | undefined {
+  const v = raw[key];
+  if (v === undefined) return fallback;
+  if (typeof v === 'string' && v.length > 0) return v;
+  problems.push(`${key}: expected a non-empty string`);
+  return undefined;
+}
+
+function texts(raw: Record<string, unknown>, key: string, problems: Problems, minItems: number): string[] {
+  const v = raw[key];
+  if (!Array.isArray(v)) {
+    problems.push(`${key}: expected an array of strings`);
+    return [];
+  }
+  if (v.length < minItems) problems.push(`${key}: expected at least ${minItems} entry`);
+  v.forEach((item, i) => {
+    if (typeof item !== 'string' || item.length === 0)
+      problems.push(`${key}.${i}: expected a non-empty string`);
+  });
+  return v as string[];
+}
+
+function integer(
+  raw: Record<string, unknown>,
+  key: string,
+  problems: Problems,
+  range: [number, number],
+  fallback: number,
+) {
+  const v = raw[key];
+  if (v === undefined) return fallback;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= range[0] && v <= range[1]) return v;
+  problems.push(`${key}: expected an integer from ${range[0]} to ${range[1]}`);
+  return fallback;
+}
+
+/** Validates a parsed `launch-config.json` and applies defaults; throws a ConfigError naming every problem. */
+export function parseLaunchConfig(input: unknown): LaunchConfig {
+  if (input === null || typeof input !== 'object' || Array.isArray(input))
+    throw new ConfigError('launch-config.json is invalid: (root): expected an object');
+  const raw = input as Record<string, unknown>;
+  const problems: Problems = [];
+  const clientId = text(raw, 'clientId', problems);
+  if (raw.clientId === undefined) problems.push('clientId: required');
+  const config: LaunchConfig = {
+    clientId: clientId ?? '',
+    scope: text(raw, 'scope', problems, V2_SCOPE) ?? V2_SCOPE,
+    issMatch: texts(raw, 'issMatch', problems, 1),
+    redirectUri: text(raw, 'redirectUri', problems, 'index.html') ?? 'index.html',
+    formularyUnavailable:
+      raw.formularyUnavailable === undefined ? [] : texts(raw, 'formularyUnavailable', problems, 0),
+    pageCap: integer(raw, 'pageCap', problems, [1, 200], 50),
+    requestTimeoutMs: integer(raw, 'requestTimeoutMs', problems, [100, 120_000], 8_000),
+  };
+  const scopeV1 = text(raw, 'scopeV1', problems);
+  if (scopeV1 !== undefined) config.scopeV1 = scopeV1;
+  if (problems.length) throw new ConfigError(`launch-config.json is invalid: ${problems.join('; ')}`);
+  return config;
+}
 
 /** v2 → v1 scope syntax (`.rs` → `.read`) when no explicit v1 string is configured. */
 export function toV1Scope(scope: string): string {
@@ -38,10 +108,6 @@ export function toV1Scope(scope: string): string {
     .filter(Boolean)
     .map((s) => s.replace(/^((?:patient|user|system)\/[A-Za-z*]+)\.c?r?u?d?s?$/, '$1.read'))
     .join(' ');
-}
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
 }
 
 /** Fetches and validates `launch-config.json` (relative to the page, so the app can live under a path). */
@@ -59,12 +125,7 @@ export async function loadLaunchConfig(
       ? e
       : new ConfigError(`launch-config.json could not be read (${String(e)})`);
   }
-  const parsed = LaunchConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    const where = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new ConfigError(`launch-config.json is invalid: ${where}`);
-  }
-  return parsed.data;
+  return parseLaunchConfig(raw);
 }
 
 /** True when `iss` matches one allowlist entry (each entry is anchored: the whole URL must match). */

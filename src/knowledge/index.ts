@@ -12,29 +12,23 @@ import guidanceData from './data/guidance.json' with { type: 'json' };
 import interactingData from './data/interacting-drugs.json' with { type: 'json' };
 import metaData from './data/meta.json' with { type: 'json' };
 import regimensData from './data/regimens.json' with { type: 'json' };
-import {
-  type Agent,
-  type Analyte,
-  type CheckDefinition,
-  ChecksFileSchema,
-  type Codes,
-  CodesSchema,
-  DrugsFileSchema,
-  type Evidence,
-  EvidenceFileSchema,
-  type Guidance,
-  GuidanceFileSchema,
-  type InteractingDrug,
-  InteractingDrugsFileSchema,
-  type InteractionClass,
-  KnowledgeMetaSchema,
-  type NonDrugOption,
-  type RegimenRule,
-  RegimensFileSchema,
-  type Tki,
+import type {
+  Agent,
+  Analyte,
+  CheckDefinition,
+  Codes,
+  Evidence,
+  Guidance,
+  InteractingDrug,
+  InteractionClass,
+  NonDrugOption,
+  RegimenRule,
+  Tki,
 } from './schema.ts';
+import { type KnowledgeSources, type ParsedSources, parseSources } from './validate.ts';
 
 export type * from './schema.ts';
+export type { KnowledgeSources } from './validate.ts';
 
 export interface Knowledge {
   version: string;
@@ -48,25 +42,13 @@ export interface Knowledge {
   interactionClassEvidence: Readonly<Record<InteractionClass, string[]>>;
   analytes: ReadonlyMap<string, Analyte>;
   checks: ReadonlyMap<string, CheckDefinition>;
-  geneBaselineChecks: ReturnType<typeof ChecksFileSchema.parse>['geneBaselineChecks'];
+  geneBaselineChecks: ParsedSources['checks']['geneBaselineChecks'];
   pregnancyCheck: { check: string; why: string };
-  regimens: ReturnType<typeof RegimensFileSchema.parse>;
+  regimens: ParsedSources['regimens'];
   nonDrugOptions: ReadonlyMap<string, NonDrugOption>;
   regimenRules: readonly RegimenRule[];
   guidance: Guidance;
   evidence: ReadonlyMap<string, Evidence>;
-}
-
-/** Raw data files, so tests can load modified copies through the same validation. */
-export interface KnowledgeSources {
-  meta: unknown;
-  codes: unknown;
-  drugs: unknown;
-  interacting: unknown;
-  checks: unknown;
-  regimens: unknown;
-  guidance: unknown;
-  evidence: unknown;
 }
 
 export const bundledSources: KnowledgeSources = {
@@ -78,6 +60,18 @@ export const bundledSources: KnowledgeSources = {
   regimens: regimensData,
   guidance: guidanceData,
   evidence: evidenceData,
+};
+
+/** The data file behind each source (the app build swaps each file for its parsed form). */
+export const SOURCE_FILES: Readonly<Record<keyof KnowledgeSources, string>> = {
+  meta: 'meta.json',
+  codes: 'codes.json',
+  drugs: 'drugs.json',
+  interacting: 'interacting-drugs.json',
+  checks: 'checks.json',
+  regimens: 'regimens.json',
+  guidance: 'guidance.json',
+  evidence: 'evidence.json',
 };
 
 export class KnowledgeError extends Error {
@@ -101,14 +95,16 @@ function indexById<T extends { id: string }>(
 }
 
 export function loadKnowledge(sources: KnowledgeSources = bundledSources): Knowledge {
-  const meta = KnowledgeMetaSchema.parse(sources.meta);
-  const codes = CodesSchema.parse(sources.codes);
-  const drugs = DrugsFileSchema.parse(sources.drugs);
-  const interacting = InteractingDrugsFileSchema.parse(sources.interacting);
-  const checksFile = ChecksFileSchema.parse(sources.checks);
-  const regimens = RegimensFileSchema.parse(sources.regimens);
-  const guidance = GuidanceFileSchema.parse(sources.guidance);
-  const evidenceFile = EvidenceFileSchema.parse(sources.evidence);
+  const {
+    meta,
+    codes,
+    drugs,
+    interacting,
+    checks: checksFile,
+    regimens,
+    guidance,
+    evidence: evidenceFile,
+  } = parseSources(sources);
 
   const problems: string[] = [];
   const evidence = indexById(evidenceFile.evidence, 'evidence', problems);

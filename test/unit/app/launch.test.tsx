@@ -15,8 +15,8 @@ import { App } from '../../../src/app/App.tsx';
 import {
   isAllowedIssuer,
   type LaunchConfig,
-  LaunchConfigSchema,
   loadLaunchConfig,
+  parseLaunchConfig,
   toV1Scope,
 } from '../../../src/app/config.ts';
 import { type LaunchDeps, startLaunch } from '../../../src/app/smart/launch.ts';
@@ -39,7 +39,7 @@ afterEach(() => {
 });
 afterAll(() => server.close());
 
-const config: LaunchConfig = LaunchConfigSchema.parse({
+const config: LaunchConfig = parseLaunchConfig({
   clientId: 'alk-ros1-test',
   issMatch: ['https://fhir\\.example\\.test/r4'],
   redirectUri: 'index.html',
