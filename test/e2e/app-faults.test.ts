@@ -151,8 +151,8 @@ describe('FHIR and auth faults in Chromium: never a blank screen', () => {
         { fhirFault: ({ type }) => (type === 'Observation' ? 'hang' : undefined) },
         (o) => {
           expect(o.kind).toBe('summary');
-          // Bounded by the per-request timeout (plus the launch), not by the server.
-          expect(o.elapsedMs).toBeLessThan(TIMEOUT_MS + 8_000);
+          // Bounded by two per-request timeouts (12 searches over 6 connections) plus the launch.
+          expect(o.elapsedMs).toBeLessThan(2 * TIMEOUT_MS + 8_000);
           namesQueries(o.gapsText, OBSERVATION_QUERIES);
           expect(o.gapsText).toMatch(/labs: no answer in time/);
           expect(o.gapsText).toMatch(/no answer within 1\.5 s/);
@@ -160,9 +160,10 @@ describe('FHIR and auth faults in Chromium: never a blank screen', () => {
           // Answered searches still count: the patient and the diagnoses are on the page.
           expect(o.bodyText).toMatch(/Synthetic Testpatient/);
           expect(o.bodyText).toMatch(/Brain metastases/);
-          // Known limit: over HTTP/1.1 Chromium opens 6 connections per server, all held by the hung
-          // searches, so the searches queued behind them (the medication ones) also reach their
-          // timeout and show as "no answer in time" though the server would have answered.
+          // Chromium opens 6 connections per server over HTTP/1.1, all held by the hung searches; the
+          // searches queued behind them (the medication ones) get their own time once sent, and answer.
+          for (const id of ['medication-requests', 'medication-statements', 'medication-administrations'])
+            expect(o.gapsText).not.toContain(`${id}:`);
         },
         'fault-observation-hang.png',
       );

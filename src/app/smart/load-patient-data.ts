@@ -7,6 +7,12 @@
  *
  * Every request has its own timeout (`requestTimeoutMs`, 8 s unless configured): a search that never
  * answers is aborted and becomes a `timeout` gap, so a hung server cannot hold the page on a spinner.
+ * The clock of a request starts when the browser can actually send it: over HTTP/1.1 browsers open at
+ * most 6 connections per server and queue the rest, so a request's timer waits until fewer than 6
+ * older requests are still open. Otherwise searches stuck behind hung ones would time out without
+ * ever reaching the server and be reported as "no answer" too. All requests still leave at once (one
+ * wave; HTTP/2 servers take them in parallel); a hung request is declared after at most
+ * ceil(requests / 6) timeouts.
  *
  * Fatal, page-level problems throw an AppError instead: no patient in context, an expired session
  * (401), or a Patient that is not the launch patient [§6 item 47].
@@ -84,6 +90,9 @@ export interface LoadOptions {
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 8_000;
 
+/** Connections a browser opens per server over HTTP/1.1 (Chromium, Firefox and Safari alike). */
+export const BROWSER_CONNECTIONS_PER_HOST = 6;
+
 class QueryFailure extends Error {
   constructor(
     readonly reason: DataGapReason,
@@ -153,6 +162,17 @@ export async function loadPatientData(client: SmartClient, options: LoadOptions 
   const timings: RequestTiming[] = [];
   let fatal: AppError | undefined;
 
+  // Open requests in the order they were issued; the oldest BROWSER_CONNECTIONS_PER_HOST have a
+  // running timer (the others are, over HTTP/1.1, still queued in the browser).
+  const open: { armed: boolean; arm: () => void }[] = [];
+  const armOldest = () => {
+    for (const r of open.slice(0, BROWSER_CONNECTIONS_PER_HOST)) {
+      if (r.armed) continue;
+      r.armed = true;
+      r.arm();
+    }
+  };
+
   const get = async (url: string): Promise<unknown> => {
     if (fatal) throw fatal;
     const t: RequestTiming = { what: pathOf(url), start: clock(), end: 0 };
@@ -166,13 +186,18 @@ export async function loadPatientData(client: SmartClient, options: LoadOptions 
     let timedOut = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     // Also raced, so a client that ignores the signal cannot hang the page either.
+    const slot = { armed: false, arm: () => {} };
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        timedOut = true;
-        controller.abort();
-        reject(new QueryFailure('timeout', `no answer within ${timeoutSeconds} s`));
-      }, timeoutMs);
+      slot.arm = () => {
+        timer = setTimeout(() => {
+          timedOut = true;
+          controller.abort();
+          reject(new QueryFailure('timeout', `no answer within ${timeoutSeconds} s`));
+        }, timeoutMs);
+      };
     });
+    open.push(slot);
+    armOldest();
     try {
       return await Promise.race([
         client.request({ url, signal: controller.signal }, { pageLimit: 1, flat: false }),
@@ -205,6 +230,8 @@ export async function loadPatientData(client: SmartClient, options: LoadOptions 
       throw new QueryFailure('error', 'the FHIR server could not be reached');
     } finally {
       clearTimeout(timer);
+      open.splice(open.indexOf(slot), 1);
+      armOldest();
       outer?.removeEventListener('abort', forward);
       t.end = clock();
     }
