@@ -37,8 +37,6 @@ export interface CodeIndex {
   drugByRxnorm: Map<string, DrugMatch>;
   drugNames: { re: RegExp; byName: Map<string, DrugMatch> };
   sets: Map<string, Set<string>>;
-  /** Keys of each concept object already seen: every extractor reads the same Observation.code. */
-  keyCache: WeakMap<object, string[]>;
   /** Observation code key -> which extractors care (ROLE_* bit flags), for the one triage pass. */
   observationRoles: Map<string, number>;
 }
@@ -161,23 +159,21 @@ export function indexOf(kb: FhirKnowledge): CodeIndex {
     drugByRxnorm,
     drugNames: { re, byName },
     sets,
-    keyCache: new WeakMap(),
     observationRoles,
   };
   cache.set(kb, built);
   return built;
 }
 
+const NO_KEYS: readonly string[] = Object.freeze([]);
+
 /**
  * The `system|code` keys of a concept (or coding, or list of codings), system URIs canonicalised.
- * Memoised per concept object, so the four extractors reading one Observation.code pay once.
+ * Not memoised: a process-wide WeakMap keyed by request objects made every young-generation GC
+ * keep and promote the request's concepts (ephemerons), costing more than recomputing a few keys.
  */
 export function keysOf(kb: FhirKnowledge, concept: unknown): readonly string[] {
-  if (typeof concept !== 'object' || concept === null) return [];
-  const idx = indexOf(kb);
-  const hit = idx.keyCache.get(concept);
-  if (hit) return hit;
-  const keys: string[] = [];
+  if (typeof concept !== 'object' || concept === null) return NO_KEYS;
   const list = Array.isArray(concept)
     ? concept
     : 'coding' in concept
@@ -185,15 +181,15 @@ export function keysOf(kb: FhirKnowledge, concept: unknown): readonly string[] {
       : 'code' in concept
         ? [concept]
         : undefined;
-  if (Array.isArray(list)) {
-    for (const c of list) {
-      if (typeof c !== 'object' || c === null) continue;
-      const code = (c as Coding).code;
-      if (!isString(code)) continue;
-      keys.push(key(idx.canonicalSystem, { system: (c as Coding).system, code: code.trim() }));
-    }
+  if (!Array.isArray(list) || list.length === 0) return NO_KEYS;
+  const canonical = indexOf(kb).canonicalSystem;
+  const keys: string[] = [];
+  for (const c of list) {
+    if (typeof c !== 'object' || c === null) continue;
+    const code = (c as Coding).code;
+    if (!isString(code)) continue;
+    keys.push(key(canonical, { system: (c as Coding).system, code: code.trim() }));
   }
-  idx.keyCache.set(concept, keys);
   return keys;
 }
 
