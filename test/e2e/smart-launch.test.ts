@@ -68,7 +68,8 @@ describe('SMART EHR launch in Chromium', () => {
       );
       const here = new URL(page.url());
       expect(here.searchParams.has('code')).toBe(false);
-      expect(here.searchParams.has('state')).toBe(false);
+      // The state key stays: it is how a reload finds this launch's session (§6 item 48).
+      expect(here.searchParams.get('state')).toMatch(/^[0-9a-f-]{36}$/);
       expect(page.url()).not.toMatch(/access_token/);
       // smart_style_url applied.
       expect(await page.evaluate(() => document.documentElement.style.getPropertyValue('--accent'))).toBe(

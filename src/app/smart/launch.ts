@@ -4,11 +4,14 @@
  * the issuer is on the `issMatch` allowlist (else a refusal page, no redirect); `fhirServiceUrl` /
  * `patientId` fake launches only in dev builds; the server advertises PKCE S256 (`pkceMode:
  * 'required'`); v2 scopes unless the server advertises only `permission-v1`. The state key is a
- * `crypto.randomUUID()` (122 random bits; fhirclient's own is Math.random-based).
+ * `crypto.randomUUID()` (122 random bits; fhirclient's own is Math.random-based). fhirclient runs with
+ * `fullSessionStorageSupport: false` (see ready.ts): this launch must not touch another launch's
+ * session in the same sessionStorage [§6 item 48].
  */
 import FHIR from 'fhirclient';
 import { IS_DEV, isAllowedIssuer, type LaunchConfig, toV1Scope } from '../config.ts';
 import { AppError, redact } from './errors.ts';
+import { configureFhirclient } from './ready.ts';
 
 type AuthorizeOptions = Parameters<typeof FHIR.oauth2.authorize>[0];
 
@@ -20,7 +23,10 @@ export interface LaunchDeps {
 }
 
 const defaultDeps = (): LaunchDeps => ({
-  authorize: (o) => FHIR.oauth2.authorize(o),
+  authorize: (o) => {
+    configureFhirclient();
+    return FHIR.oauth2.authorize(o);
+  },
   fetch: (...a) => fetch(...a),
   isDev: IS_DEV,
   randomUUID: () => crypto.randomUUID(),

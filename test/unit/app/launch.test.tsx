@@ -1,8 +1,9 @@
 // @vitest-environment jsdom
 /**
- * SMART App Launch 2.x from the app's side [specs-cds-smart.md §6 items 39–45, 53]: the issuer
+ * SMART App Launch 2.x from the app's side [specs-cds-smart.md §6 items 39–45, 48, 53]: the issuer
  * allowlist, no fake launch in production, PKCE S256 required, a random state key, v2 scopes with a
- * v1 fallback, the token exchange exactly once under StrictMode, code/state removed from the URL.
+ * v1 fallback, the token exchange exactly once under StrictMode, code removed from the URL, and one
+ * session per launch even when launches share a sessionStorage (state key kept in the URL).
  */
 import { cleanup, render, screen, waitFor } from '@testing-library/react';
 import FHIR from 'fhirclient';
@@ -21,7 +22,7 @@ import {
 } from '../../../src/app/config.ts';
 import { type LaunchDeps, startLaunch } from '../../../src/app/smart/launch.ts';
 import type { SmartClient } from '../../../src/app/smart/load-patient-data.ts';
-import { readyOnce, resetReadyForTests } from '../../../src/app/smart/ready.ts';
+import { FHIRCLIENT_SETTINGS, readyOnce, resetReadyForTests } from '../../../src/app/smart/ready.ts';
 import { grantsRead } from '../../../src/app/smart/scopes.ts';
 import { ros1BrainMetsRecord } from '../../fixtures/cds/records.ts';
 import { BASE, fhirHandlers, NOW } from './helpers.tsx';
@@ -71,10 +72,11 @@ function deps(overrides: Partial<LaunchDeps> = {}): LaunchDeps & { calls: unknow
 
 /**
  * fhirclient's browser adapter reads the page URL once and caches it; a real page load gets a new
- * adapter, so each test does too.
+ * adapter (with the app's settings), so each test does too.
  */
-const freshReady = () =>
-  readyOnce(() => new BrowserAdapter().getSmartApi().ready() as unknown as Promise<SmartClient>);
+const freshApi = (settings: Record<string, unknown> = FHIRCLIENT_SETTINGS) =>
+  new BrowserAdapter(settings).getSmartApi();
+const freshReady = () => readyOnce(() => freshApi().ready() as unknown as Promise<SmartClient>);
 
 const launchUrl = (q: string) => new URL(`https://app.example.test/index.html?${q}`);
 
@@ -198,10 +200,9 @@ describe('ready', () => {
         tokenResponse: {},
       }),
     );
-    sessionStorage.setItem('SMART_KEY', JSON.stringify(key));
   }
 
-  it('exchanges the code exactly once under StrictMode and clears code/state from the address bar', async () => {
+  it('exchanges the code exactly once under StrictMode, clears code from the address bar and keeps state', async () => {
     const key = crypto.randomUUID();
     seedState(key);
     window.history.replaceState({}, '', `/index.html?code=the-code&state=${key}`);
@@ -232,8 +233,11 @@ describe('ready', () => {
     );
     await screen.findByTestId('summary', {}, { timeout: 15_000 });
     expect(tokenCalls).toBe(1);
-    expect(window.location.search).not.toMatch(/code=|state=/);
+    expect(window.location.search).not.toMatch(/code=/);
+    expect(new URLSearchParams(window.location.search).get('state')).toBe(key);
     expect(window.location.href).not.toMatch(/tok-1/);
+    expect(sessionStorage.getItem('SMART_KEY')).toBeNull();
+    expect(localStorage.length).toBe(0);
   });
 
   it('shows an auth error from the redirect (error, error_description) as a readable page', async () => {
@@ -246,7 +250,7 @@ describe('ready', () => {
     await screen.findByRole('heading', { name: 'Sign-in to the EHR did not complete' });
     expect(screen.getByText(/access_denied: User denied access/)).toBeTruthy();
     expect(screen.getByText(/relaunch the app from the EHR/)).toBeTruthy();
-    expect(window.location.search).not.toMatch(/error=/);
+    expect(window.location.search).not.toMatch(/error=|state=/);
   });
 
   it('a page opened directly (no launch in progress) says to open it from the EHR', async () => {
@@ -259,5 +263,117 @@ describe('ready', () => {
     render(<App getClient={freshReady} now={NOW} />);
     await waitFor(() => expect(document.querySelector('.error-page')).not.toBeNull());
     expect(screen.getByRole('heading', { name: 'Open this app from the EHR' })).toBeTruthy();
+  });
+});
+
+describe('two launches sharing one sessionStorage [§6 item 48]', () => {
+  const PATIENTS = { a: 'patient-a', b: 'patient-b' } as const;
+
+  /** Launch, EHR redirect and return for one patient, through fhirclient with the given settings. */
+  async function launchAndReturn(
+    which: keyof typeof PATIENTS,
+    settings: Record<string, unknown> = FHIRCLIENT_SETTINGS,
+  ): Promise<string> {
+    const key = crypto.randomUUID();
+    window.history.replaceState({}, '', `/index.html?iss=${encodeURIComponent(BASE)}&launch=${which}`);
+    const redirect = await startLaunch(
+      new URL(window.location.href),
+      config,
+      deps({
+        authorize: (o) => freshApi(settings).authorize({ ...o, noRedirect: true }),
+        randomUUID: () => key,
+      }),
+    );
+    expect(new URL(String(redirect)).searchParams.get('state')).toBe(key);
+    resetReadyForTests();
+    window.history.replaceState({}, '', `/index.html?code=code-${which}&state=${key}`);
+    const client = await readyOnce(() => freshApi(settings).ready() as unknown as Promise<SmartClient>);
+    expect(client.patient.id).toBe(PATIENTS[which]);
+    return key;
+  }
+
+  /** A reload of the page at `search`: a new page load with a new adapter. */
+  async function reload(search: string): Promise<SmartClient> {
+    resetReadyForTests();
+    window.history.replaceState({}, '', `/index.html${search}`);
+    return freshReady();
+  }
+
+  beforeEach(() => {
+    server.use(
+      smartConfig(['launch-ehr', 'permission-v2']),
+      http.post(`${BASE}/auth/token`, async ({ request }) => {
+        const code = new URLSearchParams(await request.text()).get('code') ?? '';
+        const which = code.replace(/^code-/, '') as keyof typeof PATIENTS;
+        return HttpResponse.json({
+          access_token: `token-${which}`,
+          token_type: 'Bearer',
+          expires_in: 3600,
+          scope: config.scope,
+          patient: PATIENTS[which],
+        });
+      }),
+    );
+  });
+
+  it('each reload finds its own session from the state in its URL; no SMART_KEY, nothing in localStorage', async () => {
+    const keyA = await launchAndReturn('a');
+    const afterA = window.location.search;
+    const keyB = await launchAndReturn('b');
+    const afterB = window.location.search;
+    expect(afterA).toBe(`?state=${keyA}`);
+    expect(afterB).toBe(`?state=${keyB}`);
+    // B's launch left A's session alone.
+    expect(sessionStorage.getItem(keyA)).toContain('token-a');
+    expect(sessionStorage.getItem('SMART_KEY')).toBeNull();
+    expect(localStorage.length).toBe(0);
+
+    expect((await reload(afterA)).patient.id).toBe(PATIENTS.a);
+    expect((await reload(afterB)).patient.id).toBe(PATIENTS.b);
+    expect((await reload(afterA)).patient.id).toBe(PATIENTS.a);
+    expect(window.location.search).toBe(afterA);
+  });
+
+  it("fhirclient's default (state key in sessionStorage['SMART_KEY']) loses the first launch: why the setting", async () => {
+    const keyA = await launchAndReturn('a', {});
+    await launchAndReturn('b', {});
+    expect(sessionStorage.getItem(keyA)).toBeNull();
+    expect(window.location.search).toBe('');
+  });
+
+  it('a reload whose session is gone is refused, though another launch is live in the same storage', async () => {
+    const keyA = await launchAndReturn('a');
+    const keyB = await launchAndReturn('b');
+    sessionStorage.removeItem(keyA);
+    await expect(reload(`?state=${keyA}`)).rejects.toMatchObject({ kind: 'not-launched' });
+    expect(window.location.search).toBe('');
+    // No state in the address: refused even when SMART_KEY (as fhirclient's default writes it) names B.
+    sessionStorage.setItem('SMART_KEY', JSON.stringify(keyB));
+    await expect(reload('')).rejects.toMatchObject({ kind: 'not-launched' });
+  });
+
+  it("the app's own authorize() and ready() run with fullSessionStorageSupport false", async () => {
+    FHIR.oauth2.settings.fullSessionStorageSupport = true;
+    let atAuthorize: unknown;
+    const authorize = vi.spyOn(FHIR.oauth2, 'authorize').mockImplementation(async () => {
+      atAuthorize = FHIR.oauth2.settings.fullSessionStorageSupport;
+    });
+    server.use(smartConfig(['launch-ehr', 'permission-v2']));
+    await startLaunch(launchUrl(`iss=${BASE}&launch=abc`), config);
+    expect(authorize).toHaveBeenCalledOnce();
+    expect(atAuthorize).toBe(false);
+
+    FHIR.oauth2.settings.fullSessionStorageSupport = true;
+    let atReady: unknown;
+    const ready = vi.spyOn(FHIR.oauth2, 'ready').mockImplementation(async () => {
+      atReady = FHIR.oauth2.settings.fullSessionStorageSupport;
+      throw new Error('No state found! Please (re)launch the app.');
+    });
+    window.history.replaceState({}, '', '/index.html?state=some-key');
+    await expect(readyOnce()).rejects.toMatchObject({ kind: 'not-launched' });
+    expect(ready).toHaveBeenCalledOnce();
+    expect(atReady).toBe(false);
+    authorize.mockRestore();
+    ready.mockRestore();
   });
 });
