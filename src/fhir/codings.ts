@@ -37,8 +37,11 @@ export interface CodeIndex {
   drugByRxnorm: Map<string, DrugMatch>;
   drugNames: { re: RegExp; byName: Map<string, DrugMatch> };
   sets: Map<string, Set<string>>;
-  /** Observation code key -> which extractors care (ROLE_* bit flags), for the one triage pass. */
-  observationRoles: Map<string, number>;
+  /**
+   * Observation codes -> which extractors care (ROLE_* bit flags), for the one triage pass, as
+   * canonical system -> code -> flags: looked up without building a key string per coding.
+   */
+  observationRolesBySystem: Map<string, Map<string, number>>;
 }
 
 export const ROLE_BIOMARKER = 1;
@@ -67,9 +70,13 @@ export function codingKey(kb: FhirKnowledge, c: CodingLike): string | undefined 
   return `${canonicalSystem(kb, c.system)}|${c.code.trim()}`;
 }
 
+function canonicalOf(canonical: Map<string, string>, system: string | undefined): string {
+  const sys = system ?? '';
+  return canonical.get(sys) ?? canonical.get(stripSlash(sys)) ?? stripSlash(sys);
+}
+
 function key(canonical: Map<string, string>, c: CodingLike): string {
-  const sys = c.system ?? '';
-  return `${canonical.get(sys) ?? canonical.get(stripSlash(sys)) ?? stripSlash(sys)}|${c.code ?? ''}`;
+  return `${canonicalOf(canonical, c.system)}|${c.code ?? ''}`;
 }
 
 export function indexOf(kb: FhirKnowledge): CodeIndex {
@@ -150,6 +157,16 @@ export function indexOf(kb: FhirKnowledge): CodeIndex {
   role(sets.get('stageObservations') ?? [], ROLE_DISEASE);
   role(sets.get('diseaseStatus') ?? [], ROLE_DISEASE);
 
+  // Knowledge-base systems are URIs and its codes never hold "|", so the first "|" splits a key.
+  const observationRolesBySystem = new Map<string, Map<string, number>>();
+  for (const [x, flags] of observationRoles) {
+    const bar = x.indexOf('|');
+    const sys = x.slice(0, bar);
+    let codesOf = observationRolesBySystem.get(sys);
+    if (!codesOf) observationRolesBySystem.set(sys, (codesOf = new Map()));
+    codesOf.set(x.slice(bar + 1), flags);
+  }
+
   const built: CodeIndex = {
     canonicalSystem: canonical,
     analyteByKey,
@@ -159,7 +176,7 @@ export function indexOf(kb: FhirKnowledge): CodeIndex {
     drugByRxnorm,
     drugNames: { re, byName },
     sets,
-    observationRoles,
+    observationRolesBySystem,
   };
   cache.set(kb, built);
   return built;
@@ -173,15 +190,8 @@ const NO_KEYS: readonly string[] = Object.freeze([]);
  * keep and promote the request's concepts (ephemerons), costing more than recomputing a few keys.
  */
 export function keysOf(kb: FhirKnowledge, concept: unknown): readonly string[] {
-  if (typeof concept !== 'object' || concept === null) return NO_KEYS;
-  const list = Array.isArray(concept)
-    ? concept
-    : 'coding' in concept
-      ? (concept as { coding?: unknown }).coding
-      : 'code' in concept
-        ? [concept]
-        : undefined;
-  if (!Array.isArray(list) || list.length === 0) return NO_KEYS;
+  const list = codingList(concept);
+  if (!list || list.length === 0) return NO_KEYS;
   const canonical = indexOf(kb).canonicalSystem;
   const keys: string[] = [];
   for (const c of list) {
@@ -191,6 +201,41 @@ export function keysOf(kb: FhirKnowledge, concept: unknown): readonly string[] {
     keys.push(key(canonical, { system: (c as Coding).system, code: code.trim() }));
   }
   return keys;
+}
+
+/** The codings of a concept, a coding, or a list of codings, as keysOf reads them. */
+function codingList(concept: unknown): unknown[] | undefined {
+  if (typeof concept !== 'object' || concept === null) return undefined;
+  const list = Array.isArray(concept)
+    ? concept
+    : 'coding' in concept
+      ? (concept as { coding?: unknown }).coding
+      : 'code' in concept
+        ? [concept]
+        : undefined;
+  return Array.isArray(list) ? list : undefined;
+}
+
+/**
+ * The bitwise OR of the flags of the concept's codings in a system -> code -> flags index: what
+ * OR-ing `map.get(k)` over keysOf gives, without building a key string per coding.
+ */
+export function flagsOf(
+  kb: FhirKnowledge,
+  concept: unknown,
+  bySystem: ReadonlyMap<string, ReadonlyMap<string, number>>,
+): number {
+  const list = codingList(concept);
+  if (!list) return 0;
+  const canonical = indexOf(kb).canonicalSystem;
+  let flags = 0;
+  for (const c of list) {
+    if (typeof c !== 'object' || c === null) continue;
+    const code = (c as Coding).code;
+    if (!isString(code)) continue;
+    flags |= bySystem.get(canonicalOf(canonical, (c as Coding).system))?.get(code.trim()) ?? 0;
+  }
+  return flags;
 }
 
 /** True when the concept (or coding, or list of codings) carries any of `codings` (system + code). */

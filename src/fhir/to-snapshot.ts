@@ -124,7 +124,6 @@ export function toSnapshot(
 
   // Index by type once; drop resources that are clearly about someone else.
   const byType = new Map<string, AnyResource[]>();
-  const byRef = new Map<string, AnyResource>();
   let otherPatient = 0;
   const expectedRef = `Patient/${patientId}`;
   for (const r of flat.resources) {
@@ -138,11 +137,23 @@ export function toSnapshot(
     const list = byType.get(r.resourceType);
     if (list) list.push(r);
     else byType.set(r.resourceType, [r]);
-    if (isString(r.id)) byRef.set(`${r.resourceType}/${r.id}`, r);
   }
   if (otherPatient > 0)
     notes.push(`${otherPatient} resource(s) about another patient than ${patientId} were ignored.`);
 
+  // type -> id -> resource (the last one wins), built on the first `Type/id` reference: most
+  // records never resolve one, and keying by a `Type/id` string cost a string per resource.
+  let byRef: Map<string, Map<string, AnyResource>> | undefined;
+  const refIndex = () => {
+    if (byRef) return byRef;
+    byRef = new Map();
+    for (const [type, list] of byType) {
+      const ids = new Map<string, AnyResource>();
+      for (const r of list) if (isString(r.id)) ids.set(r.id, r);
+      byRef.set(type, ids);
+    }
+    return byRef;
+  };
   const resolve = (ref: string, from?: AnyResource): AnyResource | undefined => {
     if (ref.startsWith('#')) {
       return asArray<AnyResource>(from?.contained).find((c) => isResource(c) && `#${c.id}` === ref);
@@ -150,7 +161,7 @@ export function toSnapshot(
     if (ref.startsWith('urn:')) return flat.byFullUrl.get(ref);
     const parsed = parseReference(ref);
     return parsed
-      ? (byRef.get(`${parsed.type}/${parsed.id}`) ?? flat.byFullUrl.get(ref))
+      ? (refIndex().get(parsed.type)?.get(parsed.id) ?? flat.byFullUrl.get(ref))
       : flat.byFullUrl.get(ref);
   };
   const of = (type: string) => byType.get(type) ?? [];

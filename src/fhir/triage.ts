@@ -6,9 +6,9 @@
  */
 import {
   type FhirKnowledge,
+  flagsOf,
   genesInText,
   indexOf,
-  keysOf,
   ROLE_BIOMARKER,
   ROLE_DISEASE,
   ROLE_MEASUREMENT,
@@ -29,7 +29,8 @@ function codeNamesGene(code: AnyResource | undefined): boolean {
   if (!code) return false;
   if (textNamesGene(code.text)) return true;
   if (!Array.isArray(code.coding)) return false;
-  for (const c of code.coding) if (textNamesGene(c?.display)) return true;
+  // A display that repeats the text (the usual case) was just read.
+  for (const c of code.coding) if (c?.display !== code.text && textNamesGene(c?.display)) return true;
   return false;
 }
 
@@ -42,15 +43,14 @@ function mentionsOligo(o: AnyResource): boolean {
 }
 
 export function triageObservations(kb: FhirKnowledge, observations: readonly AnyResource[]): Triage {
-  const roles = indexOf(kb).observationRoles;
+  const roles = indexOf(kb).observationRolesBySystem;
   const out: Triage = { biomarkers: [], measurements: [], disease: [] };
   for (const o of observations) {
-    let r = 0;
-    for (const k of keysOf(kb, o.code)) r |= roles.get(k) ?? 0;
+    let r = flagsOf(kb, o.code, roles);
     if (Array.isArray(o.component)) {
       for (const c of o.component) {
         if (typeof c !== 'object' || c === null) continue;
-        for (const k of keysOf(kb, c.code)) r |= (roles.get(k) ?? 0) & ROLE_MEASUREMENT;
+        r |= flagsOf(kb, c.code, roles) & ROLE_MEASUREMENT;
       }
     }
     // Genomics implications, region-studied and local-code results are recognised by the extractor.
