@@ -162,8 +162,8 @@ export function indexOf(kb: FhirKnowledge): CodeIndex {
   for (const [x, flags] of observationRoles) {
     const bar = x.indexOf('|');
     const sys = x.slice(0, bar);
-    let codesOf = observationRolesBySystem.get(sys);
-    if (!codesOf) observationRolesBySystem.set(sys, (codesOf = new Map()));
+    const codesOf = observationRolesBySystem.get(sys) ?? new Map<string, number>();
+    observationRolesBySystem.set(sys, codesOf);
     codesOf.set(x.slice(bar + 1), flags);
   }
 
