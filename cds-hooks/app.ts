@@ -55,15 +55,23 @@ export function createApp(deps: AppDeps): Hono {
   const base = config.publicBaseUrl.replace(/\/+$/, '');
   const app = new Hono();
 
-  app.use(
-    '*',
-    cors({
-      origin: (origin) => (config.corsOrigins.includes(origin) ? origin : null),
-      allowMethods: ['GET', 'POST', 'OPTIONS'],
-      allowHeaders: ['Authorization', 'Content-Type'],
-      maxAge: 600,
-    }),
-  );
+  const allowOrigin = (origin: string) => (config.corsOrigins.includes(origin) ? origin : null);
+  const preflight = cors({
+    origin: allowOrigin,
+    allowMethods: ['GET', 'POST', 'OPTIONS'],
+    allowHeaders: ['Authorization', 'Content-Type'],
+    maxAge: 600,
+  });
+  // Preflights go through hono/cors. Other requests get the same two headers it would add, set on
+  // the response in place: its c.header() after the handler rebuilt every response as a web
+  // stream, which cost more than building the cards.
+  app.use('*', async (c, next) => {
+    if (c.req.method === 'OPTIONS') return preflight(c, next);
+    await next();
+    const allowed = allowOrigin(c.req.header('origin') || '');
+    if (allowed) c.res.headers.set('Access-Control-Allow-Origin', allowed);
+    c.res.headers.append('Vary', 'Origin');
+  });
   const maxBody = config.maxBodyBytes ?? 5 * 1024 * 1024;
 
   async function authorise(header: string | undefined, audiences: string[]): Promise<VerifyResult> {
