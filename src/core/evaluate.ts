@@ -23,7 +23,7 @@ import { summariseDisease } from './rules/disease.ts';
 import { evaluateInteractions } from './rules/interactions.ts';
 import { localTherapyInfo } from './rules/local-therapy.ts';
 import { evaluateOrders } from './rules/order-checks.ts';
-import { evaluateAgentChecks } from './rules/pretherapy-checks.ts';
+import { checksMemo, evaluateAgentChecks } from './rules/pretherapy-checks.ts';
 import { recommendTesting } from './rules/testing.ts';
 import { summariseTherapy } from './rules/therapy-history.ts';
 import { candidateTkis, recommendTherapy } from './rules/therapy-options.ts';
@@ -64,8 +64,9 @@ export function evaluate(snapshot: PatientSnapshot, kb: Knowledge, options: Eval
   const drafts = options.draftOrders ?? [];
   const draftedTkis = kb.tkis.filter((t) => drafts.some((d) => d.drug === t.id));
   const agentsToCheck = [...new Set([...candidateTkis(kb, recommendation), ...draftedTkis])];
+  const memo = checksMemo(snapshot, config, now);
   const checks: AgentChecks[] = agentsToCheck.map((agent) =>
-    evaluateAgentChecks(kb, agent, driver, snapshot, config, now),
+    evaluateAgentChecks(kb, agent, driver, snapshot, config, now, memo),
   );
 
   const activeOthers = snapshot.activeMedications

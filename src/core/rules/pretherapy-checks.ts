@@ -133,27 +133,48 @@ function boundFor(
   }
 }
 
-/** Latest usable measurement per analyte, built once per snapshot (checks ask for it many times). */
-const latestIndex = new WeakMap<readonly Measurement[], Map<string, Measurement>>();
+/**
+ * Work shared by the checks of every agent within one evaluation (never kept across evaluations):
+ * the latest usable measurement per analyte, and each check's status. A process-wide WeakMap keyed
+ * by the snapshot would make every young-generation GC keep and promote the request's data.
+ */
+export interface ChecksMemo {
+  snapshot: PatientSnapshot;
+  config: EvaluateConfig;
+  now: IsoDate;
+  latest?: Map<string, Measurement>;
+  statuses: Map<string, CheckStatus>;
+}
 
-function latestUsable(measurements: readonly Measurement[], analyteId: string): Measurement | undefined {
-  let index = latestIndex.get(measurements);
-  if (!index) {
-    index = new Map();
-    const times = new Map<Measurement, number>();
-    for (const m of measurements) {
-      if (UNUSABLE_STATUS.has(m.status)) continue;
-      const t = toTime(m.date) ?? Number.NEGATIVE_INFINITY;
-      const seen = index.get(m.analyte);
-      // Strictly later wins, so among equal dates the first in the record is kept.
-      if (!seen || t > (times.get(seen) ?? Number.NEGATIVE_INFINITY)) {
-        index.set(m.analyte, m);
-        times.set(m, t);
-      }
+export function checksMemo(snapshot: PatientSnapshot, config: EvaluateConfig, now: IsoDate): ChecksMemo {
+  return { snapshot, config, now, statuses: new Map() };
+}
+
+/** Latest usable measurement per analyte. */
+function latestIndex(measurements: readonly Measurement[]): Map<string, Measurement> {
+  const index = new Map<string, Measurement>();
+  const times = new Map<Measurement, number>();
+  for (const m of measurements) {
+    if (UNUSABLE_STATUS.has(m.status)) continue;
+    const t = toTime(m.date) ?? Number.NEGATIVE_INFINITY;
+    const seen = index.get(m.analyte);
+    // Strictly later wins, so among equal dates the first in the record is kept.
+    if (!seen || t > (times.get(seen) ?? Number.NEGATIVE_INFINITY)) {
+      index.set(m.analyte, m);
+      times.set(m, t);
     }
-    latestIndex.set(measurements, index);
   }
-  return index.get(analyteId);
+  return index;
+}
+
+function latestUsable(
+  snapshot: PatientSnapshot,
+  analyteId: string,
+  memo: ChecksMemo | undefined,
+): Measurement | undefined {
+  if (memo?.snapshot !== snapshot) return latestIndex(snapshot.measurements).get(analyteId);
+  memo.latest ??= latestIndex(snapshot.measurements);
+  return memo.latest.get(analyteId);
 }
 
 function readAnalyte(
@@ -164,8 +185,9 @@ function readAnalyte(
   config: EvaluateConfig,
   agent: Tki | undefined,
   now: IsoDate,
+  memo: ChecksMemo | undefined,
 ): AnalyteReading {
-  const m = latestUsable(snapshot.measurements, analyte.id);
+  const m = latestUsable(snapshot, analyte.id, memo);
   const gap = gaps.find((g) => g.domains.includes(analyte.domain));
   const base = { analyte: analyte.id, name: analyte.name, ...(m ? { measurement: m } : {}) };
 
@@ -272,12 +294,13 @@ export function evaluateCheck(
   config: EvaluateConfig,
   agent: Tki | undefined,
   now: IsoDate,
+  memo?: ChecksMemo,
 ): CheckStatus {
   const windowDays = config.checkWindowDays[def.id] ?? def.windowDays;
   const readings = def.analytes.map(({ analyte }) => {
     const a = kb.analytes.get(analyte);
     if (!a) throw new Error(`unknown analyte ${analyte}`);
-    return readAnalyte(a, windowDays, snapshot, snapshot.dataGaps, config, agent, now);
+    return readAnalyte(a, windowDays, snapshot, snapshot.dataGaps, config, agent, now, memo);
   });
   const optional = new Set(def.analytes.filter((a) => a.optional).map((a) => a.analyte));
   const shownReadings = readings.filter(
@@ -358,6 +381,13 @@ export function requiredChecks(
   return why;
 }
 
+/** Does the agent change the check's outcome? Only through thresholds applied to QT-prolonging agents. */
+function dependsOnAgent(def: CheckDefinition, kb: Knowledge): boolean {
+  return def.analytes.some(({ analyte }) =>
+    kb.analytes.get(analyte)?.thresholds.some((t) => t.onlyBefore === 'qt-prolonging'),
+  );
+}
+
 export function evaluateAgentChecks(
   kb: Knowledge,
   agent: Tki,
@@ -365,12 +395,23 @@ export function evaluateAgentChecks(
   snapshot: PatientSnapshot,
   config: EvaluateConfig,
   now: IsoDate,
+  memo?: ChecksMemo,
 ): AgentChecks {
   const why = requiredChecks(kb, agent, gene, snapshot, config, now);
+  const shared =
+    memo?.snapshot === snapshot && memo.config === config && memo.now === now
+      ? memo
+      : checksMemo(snapshot, config, now);
   const checks = Object.keys(why).map((id) => {
     const def = kb.checks.get(id);
     if (!def) throw new Error(`unknown check ${id}`);
-    const status = evaluateCheck(def, kb, snapshot, config, agent, now);
+    // Agents that read a check alike share its status (read-only from here on).
+    const key = dependsOnAgent(def, kb) && agent.qtProlonging ? `${id}|qt` : id;
+    let status = shared.statuses.get(key);
+    if (!status) {
+      status = evaluateCheck(def, kb, snapshot, config, agent, now, shared);
+      shared.statuses.set(key, status);
+    }
     const extra = (why[id] ?? []).flatMap((w) => w.evidence);
     return { ...status, evidence: [...new Set([...extra, ...status.evidence])] };
   });

@@ -12,6 +12,7 @@ import {
   type Severity,
 } from '../../../src/core/model.ts';
 import {
+  checksMemo,
   evaluateAgentChecks,
   evaluateCheck,
   requiredChecks,
@@ -421,6 +422,33 @@ describe('clinical spec §3 / §5: a failed query is "could not check", never mi
       'uric-acid': 'current',
       liver: 'current',
     });
+  });
+});
+
+describe('checks evaluated once per evaluation and shared between agents', () => {
+  it('a QTc of 510 ms is critical before crizotinib and a warning before alectinib, with one memo', () => {
+    const record = withMeasurements([measurement('qtc', 510)]);
+    const memo = checksMemo(record, DEFAULT_CONFIG, NOW);
+    const ecg = (agent: string) =>
+      evaluateAgentChecks(kb, tki(agent), 'ALK', record, DEFAULT_CONFIG, NOW, memo).checks.find(
+        (c) => c.check === 'ecg',
+      );
+    for (const [agent, severity] of [
+      ['alectinib', 'warning'],
+      ['crizotinib', 'critical'],
+      ['alectinib', 'warning'],
+    ] as const) {
+      expect(ecg(agent)).toMatchObject({ state: 'abnormal', severity });
+    }
+  });
+
+  it('a memo made for another snapshot is not used', () => {
+    const normal = withMeasurements([]);
+    const long = withMeasurements([measurement('qtc', 510)]);
+    const memo = checksMemo(normal, DEFAULT_CONFIG, NOW);
+    evaluateAgentChecks(kb, tki('crizotinib'), 'ALK', normal, DEFAULT_CONFIG, NOW, memo);
+    const result = evaluateAgentChecks(kb, tki('crizotinib'), 'ALK', long, DEFAULT_CONFIG, NOW, memo);
+    expect(result.checks.find((c) => c.check === 'ecg')?.state).toBe('abnormal');
   });
 });
 
