@@ -2,7 +2,7 @@
  * Shared pieces of every card: stable ids, the source with its topic, markdown that cannot carry
  * HTML from the record, citations of the evidence, and the FHIR resources suggestions create.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { CheckOrder } from '../../src/core/model.ts';
 import type { Knowledge } from '../../src/knowledge/index.ts';
 import type { Card, Link, Suggestion } from '../schemas.ts';
@@ -40,7 +40,8 @@ export interface CardContext {
 
 /** Name-based UUID (SHA-1, version 5 layout): the same hookInstance and key give the same id. */
 export function stableUuid(...parts: string[]): string {
-  const h = createHash('sha1').update(parts.join('\u0000')).digest();
+  // One-shot hash: no Hash object per card and suggestion.
+  const h = hash('sha1', parts.join('\u0000'), 'buffer');
   h[6] = ((h[6] as number) & 0x0f) | 0x50;
   h[8] = ((h[8] as number) & 0x3f) | 0x80;
   const hex = h.subarray(0, 16).toString('hex');
@@ -102,16 +103,33 @@ export function generic(id: string): string {
   return id.charAt(0).toUpperCase() + id.slice(1);
 }
 
+/** Each evidence record's citation line, made once per knowledge base (knowledge text only). */
+const citationLines = new WeakMap<Knowledge, Map<string, string>>();
+
+function citationLine(kb: Knowledge, id: string): string | undefined {
+  let lines = citationLines.get(kb);
+  if (!lines) {
+    lines = new Map();
+    citationLines.set(kb, lines);
+  }
+  const hit = lines.get(id);
+  if (hit !== undefined) return hit;
+  const e = kb.evidence.get(id);
+  if (!e) return undefined;
+  const where = [e.section, e.citation].filter(Boolean).join('; ');
+  const title = e.url ? `[${kbText(e.title)}](${e.url})` : kbText(e.title);
+  const summaryText = e.summary ? ` ${kbText(e.summary)}` : '';
+  const flag = e.verified ? '' : ' *(not verified against the primary source)*';
+  const line = `- **${id}**: ${title}${where ? ` (${kbText(where)})` : ''}.${summaryText}${flag}`;
+  lines.set(id, line);
+  return line;
+}
+
 /** A markdown list of sources, with the figures a clinician needs. */
 export function citations(kb: Knowledge, ids: readonly string[]): string {
   const lines = [...new Set(ids)].flatMap((id) => {
-    const e = kb.evidence.get(id);
-    if (!e) return [];
-    const where = [e.section, e.citation].filter(Boolean).join('; ');
-    const title = e.url ? `[${kbText(e.title)}](${e.url})` : kbText(e.title);
-    const summaryText = e.summary ? ` ${kbText(e.summary)}` : '';
-    const flag = e.verified ? '' : ' *(not verified against the primary source)*';
-    return [`- **${id}**: ${title}${where ? ` (${kbText(where)})` : ''}.${summaryText}${flag}`];
+    const line = citationLine(kb, id);
+    return line === undefined ? [] : [line];
   });
   return lines.length ? `**Sources**\n\n${lines.join('\n')}` : '';
 }
