@@ -8,6 +8,10 @@
  * For the soak run (bench/soak.ts), `service` also reads two optional environment variables:
  *   CDS_SERVER_REPORT_RSS=1   print `RSS <rss> <heapUsed>` (bytes) every second and on SIGUSR2
  *   CDS_FEEDBACK_DIR=<dir>    store feedback durably in a file-backed PGlite there (default: a no-op store)
+ * For bench/cds.bench.ts, `service` and `bare` read:
+ *   CDS_SERVER_REPORT_CPU=1   print `CPU <microseconds>` (the process's user + system CPU time, all
+ *                             threads) on SIGUSR2: CPU per request is steadier than wall-clock
+ *                             throughput on a machine shared with other work
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -50,6 +54,12 @@ const reportRss = () => {
 };
 
 const mode = process.argv[2];
+if (process.env.CDS_SERVER_REPORT_CPU === '1' && (mode === 'service' || mode === 'bare')) {
+  process.on('SIGUSR2', () => {
+    const c = process.cpuUsage();
+    console.log(`CPU ${c.user + c.system}`);
+  });
+}
 if (mode === 'service') {
   if (process.env.CDS_SERVER_REPORT_RSS === '1') {
     setInterval(reportRss, 1000).unref();

@@ -3,6 +3,14 @@
  * (~500 Observations) next to a bare node:http server that reads and JSON.parses the same bodies
  * and answers a fixed card, in the same run; then the prefetch-missing path against a local FHIR
  * server with 50 ms added latency. Servers run in child processes; autocannon drives them.
+ *
+ * Method: both servers get the same body string and the same Node options; rounds alternate which
+ * server goes first and the figures are medians of the rounds. Throughput is completed requests
+ * over the time to the last response (autocannon's own req/s averages whole-second buckets, so a run
+ * ending early in a second was counted as if it had lasted the whole second: up to ~9 % off, more
+ * for the faster server). Each server also reports its own CPU time, so CPU per request (all
+ * threads, GC included) is shown too: it moves less than wall-clock figures when other work shares
+ * the machine.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -10,8 +18,9 @@ import autocannon from 'autocannon';
 import { benchRecord, patientViewBody } from './cds-record.ts';
 
 const here = import.meta.dirname;
-const TSX = join(here, '..', 'node_modules', '.bin', 'tsx');
+/** The Node options of `npm run serve`, given to both servers alike. */
 export const SERVE_NODE_OPTIONS = '--max-semi-space-size=32';
+const ROUNDS = 3;
 
 export interface LoadResult {
   name: string;
@@ -21,51 +30,92 @@ export interface LoadResult {
   p99: number;
   errors: number;
   non2xx: number;
+  /** The server's CPU time per request in ms (all its threads), when it reports it. */
+  cpuMs?: number;
 }
 
-async function start(args: string[]): Promise<{ port: number; child: ChildProcess }> {
+interface Server {
+  port: number;
+  child: ChildProcess;
+  /** CPU time samples (µs) the child printed, newest last. */
+  cpu: number[];
+}
+
+async function start(args: string[]): Promise<Server> {
   // The same Node options as `npm run serve` (a larger young generation: each request allocates a
   // few MB of short-lived JSON, which otherwise gets promoted and collected in long pauses).
-  const child = spawn(TSX, [join(here, 'cds-servers.ts'), ...args], {
+  // Node itself with the tsx loader (not the tsx CLI, which would sit in between and not pass SIGUSR2 on).
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'cds-servers.ts'), ...args], {
+    cwd: join(here, '..'),
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, NODE_OPTIONS: SERVE_NODE_OPTIONS },
+    env: { ...process.env, NODE_OPTIONS: SERVE_NODE_OPTIONS, CDS_SERVER_REPORT_CPU: '1' },
   });
+  const cpu: number[] = [];
+  let buffer = '';
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${args[0]} server did not start`)), 60_000);
     child.stdout?.on('data', (d: Buffer) => {
-      const m = /READY (\d+)/.exec(String(d));
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
+      buffer += String(d);
+      const lines = buffer.split('\n');
+      buffer = lines.pop() ?? '';
+      for (const line of lines) {
+        const ready = /^READY (\d+)/.exec(line);
+        if (ready) {
+          clearTimeout(timer);
+          resolve(Number(ready[1]));
+        }
+        const used = /^CPU (\d+)/.exec(line);
+        if (used) cpu.push(Number(used[1]));
       }
     });
     child.once('exit', (code) => reject(new Error(`${args[0]} server exited (${code})`)));
   });
-  return { port, child };
+  return { port, child, cpu };
+}
+
+/** The server's CPU time so far (µs), or undefined if it does not answer SIGUSR2 in time. */
+async function cpuNow(s: Server): Promise<number | undefined> {
+  const n = s.cpu.length;
+  s.child.kill('SIGUSR2');
+  for (let i = 0; i < 100 && s.cpu.length === n; i++) await new Promise((r) => setTimeout(r, 10));
+  return s.cpu.length > n ? s.cpu.at(-1) : undefined;
 }
 
 async function load(
   name: string,
-  port: number,
+  server: Server,
   body: string,
   opts: { amount: number; connections: number },
 ): Promise<LoadResult> {
-  const r = await autocannon({
-    url: `http://127.0.0.1:${port}/cds-services/alk-ros1-patient-view`,
+  const cpuBefore = await cpuNow(server);
+  const started = performance.now();
+  let lastResponse = started;
+  // autocannon's return value is also its event emitter (the typings show only the promise).
+  const run = autocannon({
+    url: `http://127.0.0.1:${server.port}/cds-services/alk-ros1-patient-view`,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body,
     amount: opts.amount,
     connections: opts.connections,
+  }) as unknown as autocannon.Instance & Promise<autocannon.Result>;
+  run.on('response', () => {
+    lastResponse = performance.now();
   });
+  const r = await run;
+  const cpuAfter = await cpuNow(server);
+  const seconds = (lastResponse - started) / 1000;
   return {
     name,
     requests: r.requests.total,
-    rps: r.requests.average,
+    rps: seconds > 0 ? r.requests.total / seconds : 0,
     p50: r.latency.p50,
     p99: r.latency.p99,
     errors: r.errors + r.timeouts,
     non2xx: r.non2xx,
+    ...(cpuBefore !== undefined && cpuAfter !== undefined && r.requests.total > 0
+      ? { cpuMs: (cpuAfter - cpuBefore) / 1000 / r.requests.total }
+      : {}),
   };
 }
 
@@ -84,39 +134,30 @@ export async function benchCds(): Promise<{
     const fhir = await start(['fhir', '50']);
     children.push(service.child, bare.child, fhir.child);
 
-    // Warm up both (JIT, knowledge-base load), then measure in alternation so drift hits both.
-    await load('warm-up', service.port, body, { amount: 300, connections: 4 });
-    await load('warm-up', bare.port, body, { amount: 300, connections: 4 });
+    // Warm up both (JIT, knowledge-base load), then measure in alternation so drift hits both, each
+    // round starting with the other server.
+    await load('warm-up', service, body, { amount: 300, connections: 4 });
+    await load('warm-up', bare, body, { amount: 300, connections: 4 });
     const results: LoadResult[] = [];
-    for (let round = 1; round <= 2; round++) {
-      results.push(
-        await load(`bare node:http, prefetch (round ${round})`, bare.port, body, {
-          amount: 3000,
-          connections: 10,
-        }),
-      );
-      results.push(
-        await load(`service patient-view, prefetch (round ${round})`, service.port, body, {
-          amount: 3000,
-          connections: 10,
-        }),
-      );
-    }
+    const rounds = async (connections: number, amount: number, label: (round: number) => string) => {
+      for (let round = 1; round <= ROUNDS; round++) {
+        const pair: [string, Server][] = [
+          [`bare node:http, prefetch${label(round)}`, bare],
+          [`service patient-view, prefetch${label(round)}`, service],
+        ];
+        if (round % 2 === 0) pair.reverse();
+        for (const [name, server] of pair)
+          results.push(await load(name, server, body, { amount, connections }));
+      }
+    };
+    await rounds(10, 3000, (round) => ` (round ${round})`);
     // Latency without queueing: one request at a time.
-    results.push(
-      await load('bare node:http, prefetch, 1 connection', bare.port, body, { amount: 1000, connections: 1 }),
-    );
-    results.push(
-      await load('service patient-view, prefetch, 1 connection', service.port, body, {
-        amount: 1000,
-        connections: 1,
-      }),
-    );
+    await rounds(1, 1000, (round) => `, 1 connection (round ${round})`);
 
     const missing = patientViewBody(undefined, `http://127.0.0.1:${fhir.port}/fhir`);
-    await load('warm-up', service.port, missing, { amount: 20, connections: 1 });
+    await load('warm-up', service, missing, { amount: 20, connections: 1 });
     results.push(
-      await load('service patient-view, no prefetch, FHIR +50 ms', service.port, missing, {
+      await load('service patient-view, no prefetch, FHIR +50 ms', service, missing, {
         amount: 200,
         connections: 1,
       }),
@@ -134,29 +175,44 @@ export async function benchCds(): Promise<{
 
 export function printCds(r: Awaited<ReturnType<typeof benchCds>>): void {
   console.log(
-    `\nCDS patient-view: prefetch of ${r.observations} Observations (${r.bodyKiB} KiB), 10 connections, JWT off, loopback`,
+    `\nCDS patient-view: prefetch of ${r.observations} Observations (${r.bodyKiB} KiB), JWT off, loopback; both servers run with NODE_OPTIONS=${SERVE_NODE_OPTIONS} (as npm run serve)`,
   );
   console.log(
-    `${'run'.padEnd(52)} ${'requests'.padStart(8)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'errors'.padStart(6)}`,
+    `${'run'.padEnd(58)} ${'requests'.padStart(8)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'CPU ms/req'.padStart(10)} ${'errors'.padStart(6)}`,
   );
   for (const x of r.results) {
     console.log(
-      `${x.name.padEnd(52)} ${String(x.requests).padStart(8)} ${x.rps.toFixed(0).padStart(8)} ${x.p50.toFixed(1).padStart(7)} ${x.p99.toFixed(1).padStart(7)} ${String(x.errors + x.non2xx).padStart(6)}`,
+      `${x.name.padEnd(58)} ${String(x.requests).padStart(8)} ${x.rps.toFixed(0).padStart(8)} ${x.p50.toFixed(1).padStart(7)} ${x.p99.toFixed(1).padStart(7)} ${(x.cpuMs?.toFixed(2) ?? '-').padStart(10)} ${String(x.errors + x.non2xx).padStart(6)}`,
     );
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
-  const svc = r.results.filter((x) => x.name.startsWith('service patient-view, prefetch (round'));
-  const bare = r.results.filter((x) => x.name.startsWith('bare node:http, prefetch (round'));
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    const mid = Math.floor(s.length / 2);
+    return s.length === 0
+      ? Number.NaN
+      : s.length % 2
+        ? (s[mid] as number)
+        : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+  };
+  const rows = (prefix: string, oneConnection: boolean) =>
+    r.results.filter((x) => x.name.startsWith(prefix) && x.name.includes('1 connection') === oneConnection);
+  const svc = rows('service patient-view, prefetch', false);
+  const bare = rows('bare node:http, prefetch', false);
   const ratio = median(svc.map((x) => x.rps)) / median(bare.map((x) => x.rps));
-  const single = r.results.find((x) => x.name === 'service patient-view, prefetch, 1 connection');
-  const p99 = single?.p99 ?? Number.NaN;
-  const prefetchP50 = single?.p50 ?? Number.NaN;
+  const perRound = svc.map((s, i) => s.rps / (bare[i]?.rps ?? Number.NaN));
+  const cpuRatio =
+    median(bare.flatMap((x) => (x.cpuMs === undefined ? [] : [x.cpuMs]))) /
+    median(svc.flatMap((x) => (x.cpuMs === undefined ? [] : [x.cpuMs])));
+  const single = rows('service patient-view, prefetch', true);
+  const bareSingle = rows('bare node:http, prefetch', true);
+  const p99 = median(single.map((x) => x.p99));
+  const prefetchP50 = median(single.map((x) => x.p50));
   const missing = r.results.find((x) => x.name.includes('no prefetch'));
   console.log(
-    `service / bare throughput at 10 connections (median of rounds): ${ratio.toFixed(2)} (goal ≥ 0.5: ${ratio >= 0.5 ? 'met' : 'MISSED'})`,
+    `service / bare throughput at 10 connections (median of ${svc.length} rounds): ${ratio.toFixed(2)} (goal ≥ 0.5: ${ratio >= 0.5 ? 'met' : 'MISSED'}); per round ${perRound.map((x) => x.toFixed(2)).join(', ')}; bare / service CPU per request ${cpuRatio.toFixed(2)}`,
   );
   console.log(
-    `service latency at 1 connection: p50 ${prefetchP50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (goal p99 < 20 ms: ${p99 < 20 ? 'met' : 'MISSED'})`,
+    `service latency at 1 connection (median of ${single.length} rounds): p50 ${prefetchP50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (goal p99 < 20 ms: ${p99 < 20 ? 'met' : 'MISSED'}); p99 per round ${single.map((x) => x.p99.toFixed(0)).join(', ')} ms; bare p99 ${median(bareSingle.map((x) => x.p99)).toFixed(1)} ms`,
   );
   if (missing) {
     const goal = 1.3 * 50 + prefetchP50;
