@@ -15,14 +15,11 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
-import { createApp } from '../cds-hooks/app.ts';
 import type { FeedbackStore } from '../cds-hooks/feedback/index.ts';
-import { openFeedbackStore } from '../cds-hooks/feedback/index.ts';
-import { createLogger } from '../cds-hooks/log.ts';
-import { getKnowledge } from '../src/knowledge/index.ts';
-import { search, searchset } from '../test/integration/cds-hooks/fhir-search.ts';
-import { benchRecord } from './cds-record.ts';
+
+// Each mode loads only what it runs (imports below are per mode): the test helpers behind the
+// benchmark record (msw, graphql, fixtures: ~10 MB of heap) would otherwise sit in the service's
+// and the bare server's old generation, making every major GC of theirs longer than in production.
 
 const ready = (port: number) => console.log(`READY ${port}`);
 
@@ -65,6 +62,11 @@ if (mode === 'service') {
     setInterval(reportRss, 1000).unref();
     process.on('SIGUSR2', reportRss);
   }
+  const { serve } = await import('@hono/node-server');
+  const { createApp } = await import('../cds-hooks/app.ts');
+  const { openFeedbackStore } = await import('../cds-hooks/feedback/index.ts');
+  const { createLogger } = await import('../cds-hooks/log.ts');
+  const { getKnowledge } = await import('../src/knowledge/index.ts');
   const feedbackDir = process.env.CDS_FEEDBACK_DIR;
   const feedback = feedbackDir ? await openFeedbackStore({ dataDir: feedbackDir }) : noFeedback;
   const app = createApp({
@@ -95,6 +97,8 @@ if (mode === 'service') {
   });
   server.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
 } else if (mode === 'fhir') {
+  const { search, searchset } = await import('../test/integration/cds-hooks/fhir-search.ts');
+  const { benchRecord } = await import('./cds-record.ts');
   const delay = Number(process.argv[3] ?? '50');
   const { resources } = benchRecord();
   const server = createServer((req, res) => {

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   canonicalSystem,
+  flagsOf,
   geneOfConcept,
   genesInText,
   hasCoding,
+  keysOf,
   matchAgent,
 } from '../../../src/fhir/codings.ts';
 import { testKnowledge } from './kb.ts';
@@ -86,5 +88,51 @@ describe('genes', () => {
         coding: [{ system: 'http://www.genenames.org', code: 'HGNC:3236', display: 'EGFR' }],
       }),
     ).toBeUndefined();
+  });
+});
+
+describe('flagsOf', () => {
+  // An index as the triage uses: canonical system -> code -> flags.
+  const bySystem = new Map([
+    [
+      'http://loinc.org',
+      new Map([
+        ['8867-4', 1],
+        ['2823-3', 2],
+      ]),
+    ],
+    ['http://www.genenames.org', new Map([['HGNC:427', 4]])],
+  ]);
+  const byKey = new Map<string, number>();
+  for (const [system, codes] of bySystem) for (const [code, f] of codes) byKey.set(`${system}|${code}`, f);
+  const viaKeys = (concept: unknown) => keysOf(kb, concept).reduce((f, k) => f | (byKey.get(k) ?? 0), 0);
+
+  it.each([
+    ['a CodeableConcept', { coding: [{ system: 'http://loinc.org', code: '8867-4' }] }],
+    ['a bare Coding', { system: 'http://loinc.org', code: '2823-3' }],
+    [
+      'a list of Codings',
+      [
+        { system: 'http://loinc.org', code: '8867-4' },
+        { system: 'http://loinc.org', code: '2823-3' },
+      ],
+    ],
+    [
+      'an alias system and a padded code',
+      { coding: [{ system: 'http://www.genenames.org/geneId', code: ' HGNC:427 ' }] },
+    ],
+    ['a trailing slash', { coding: [{ system: 'http://loinc.org/', code: '8867-4' }] }],
+    ['another system', { coding: [{ system: 'http://snomed.info/sct', code: '8867-4' }] }],
+    ['no system', { coding: [{ code: '8867-4' }] }],
+    [
+      'junk codings',
+      { coding: [null, 3, 'x', { system: 'http://loinc.org' }, { system: 'http://loinc.org', code: 7 }] },
+    ],
+    ['no codings', { text: 'Heart rate' }],
+    ['not an object', 'http://loinc.org|8867-4'],
+    ['a "|" inside the system', { coding: [{ system: 'http://loinc.org|8867-4', code: 'x' }] }],
+    ['a "|" inside the code', { coding: [{ system: 'http://loinc.org', code: '8867-4|x' }] }],
+  ])('equals the keysOf look-ups for %s', (_, concept) => {
+    expect(flagsOf(kb, concept, bySystem)).toBe(viaKeys(concept));
   });
 });
