@@ -141,18 +141,18 @@ export function toSnapshot(
   if (otherPatient > 0)
     notes.push(`${otherPatient} resource(s) about another patient than ${patientId} were ignored.`);
 
-  // type -> id -> resource (the last one wins), built on the first `Type/id` reference: most
-  // records never resolve one, and keying by a `Type/id` string cost a string per resource.
-  let byRef: Map<string, Map<string, AnyResource>> | undefined;
-  const refIndex = () => {
-    if (byRef) return byRef;
-    byRef = new Map();
-    for (const [type, list] of byType) {
-      const ids = new Map<string, AnyResource>();
-      for (const r of list) if (isString(r.id)) ids.set(r.id, r);
-      byRef.set(type, ids);
+  // id -> resource (the last one wins) per type, built when a `Type/id` reference to that type is
+  // first resolved: most references name a type with few resources (Medication, Specimen), and
+  // keying every resource by a `Type/id` string cost a string per resource.
+  const byId = new Map<string, Map<string, AnyResource>>();
+  const idIndex = (type: string) => {
+    let ids = byId.get(type);
+    if (!ids) {
+      ids = new Map();
+      for (const r of byType.get(type) ?? []) if (isString(r.id)) ids.set(r.id, r);
+      byId.set(type, ids);
     }
-    return byRef;
+    return ids;
   };
   const resolve = (ref: string, from?: AnyResource): AnyResource | undefined => {
     if (ref.startsWith('#')) {
@@ -161,7 +161,7 @@ export function toSnapshot(
     if (ref.startsWith('urn:')) return flat.byFullUrl.get(ref);
     const parsed = parseReference(ref);
     return parsed
-      ? (refIndex().get(parsed.type)?.get(parsed.id) ?? flat.byFullUrl.get(ref))
+      ? (idIndex(parsed.type).get(parsed.id) ?? flat.byFullUrl.get(ref))
       : flat.byFullUrl.get(ref);
   };
   const of = (type: string) => byType.get(type) ?? [];

@@ -249,8 +249,46 @@ const STATE_RANK: Record<CheckState, number> = {
   abnormal: 4,
 };
 
-function combine(def: CheckDefinition, readings: AnalyteReading[]): CheckState {
-  const optional = new Set(def.analytes.filter((a) => a.optional).map((a) => a.analyte));
+/** What a check definition implies, from the knowledge base alone: worked out once per definition. */
+interface CheckFacts {
+  optional: ReadonlySet<string>;
+  evidence: readonly string[];
+  /** Does the agent change the outcome? Only through thresholds applied to QT-prolonging agents. */
+  agentDependent: boolean;
+}
+
+const checkFactsCache = new WeakMap<Knowledge, WeakMap<CheckDefinition, CheckFacts>>();
+
+function checkFacts(kb: Knowledge, def: CheckDefinition): CheckFacts {
+  let byDef = checkFactsCache.get(kb);
+  if (!byDef) {
+    byDef = new WeakMap();
+    checkFactsCache.set(kb, byDef);
+  }
+  let facts = byDef.get(def);
+  if (!facts) {
+    facts = {
+      optional: new Set(def.analytes.filter((a) => a.optional).map((a) => a.analyte)),
+      evidence: [
+        ...new Set([
+          ...def.evidence,
+          ...def.analytes.flatMap((a) => kb.analytes.get(a.analyte)?.evidence ?? []),
+        ]),
+      ],
+      agentDependent: def.analytes.some(({ analyte }) =>
+        kb.analytes.get(analyte)?.thresholds.some((t) => t.onlyBefore === 'qt-prolonging'),
+      ),
+    };
+    byDef.set(def, facts);
+  }
+  return facts;
+}
+
+function combine(
+  def: CheckDefinition,
+  readings: AnalyteReading[],
+  optional: ReadonlySet<string>,
+): CheckState {
   if (readings.some((r) => r.state === 'abnormal')) return 'abnormal';
   if (def.require === 'any') {
     if (readings.some((r) => r.state === 'current')) return 'current';
@@ -269,8 +307,12 @@ function combine(def: CheckDefinition, readings: AnalyteReading[]): CheckState {
 const NEEDS_ORDER = new Set<CheckState>(['missing', 'stale', 'could-not-check']);
 
 /** Orders for what is missing, stale or unverifiable; optional analytes never trigger an order alone. */
-function ordersFor(def: CheckDefinition, readings: AnalyteReading[], state: CheckState): CheckOrder[] {
-  const optional = new Set(def.analytes.filter((a) => a.optional).map((a) => a.analyte));
+function ordersFor(
+  def: CheckDefinition,
+  readings: AnalyteReading[],
+  state: CheckState,
+  optional: ReadonlySet<string>,
+): CheckOrder[] {
   const needed = (a: string) =>
     !optional.has(a) && readings.some((r) => r.analyte === a && NEEDS_ORDER.has(r.state));
   const chosen =
@@ -302,11 +344,12 @@ export function evaluateCheck(
     if (!a) throw new Error(`unknown analyte ${analyte}`);
     return readAnalyte(a, windowDays, snapshot, snapshot.dataGaps, config, agent, now, memo);
   });
-  const optional = new Set(def.analytes.filter((a) => a.optional).map((a) => a.analyte));
+  const facts = checkFacts(kb, def);
+  const optional = facts.optional;
   const shownReadings = readings.filter(
     (r) => !optional.has(r.analyte) || r.measurement || r.state === 'could-not-check',
   );
-  const state = combine(def, readings);
+  const state = combine(def, readings, optional);
   const severity =
     state === 'abnormal'
       ? readings.reduce<Severity>(
@@ -321,9 +364,6 @@ export function evaluateCheck(
     abnormal: 'abnormal',
     'could-not-check': 'could not check',
   };
-  const evidence = [
-    ...new Set([...def.evidence, ...def.analytes.flatMap((a) => kb.analytes.get(a.analyte)?.evidence ?? [])]),
-  ];
   return {
     check: def.id,
     name: def.name,
@@ -332,8 +372,8 @@ export function evaluateCheck(
     windowDays,
     readings: shownReadings,
     summary: `${def.name}: ${label[state]}. ${shownReadings.map((r) => r.why).join(' ')}`,
-    orders: ordersFor(def, readings, state),
-    evidence,
+    orders: ordersFor(def, readings, state, optional),
+    evidence: [...facts.evidence],
   };
 }
 
@@ -381,13 +421,6 @@ export function requiredChecks(
   return why;
 }
 
-/** Does the agent change the check's outcome? Only through thresholds applied to QT-prolonging agents. */
-function dependsOnAgent(def: CheckDefinition, kb: Knowledge): boolean {
-  return def.analytes.some(({ analyte }) =>
-    kb.analytes.get(analyte)?.thresholds.some((t) => t.onlyBefore === 'qt-prolonging'),
-  );
-}
-
 export function evaluateAgentChecks(
   kb: Knowledge,
   agent: Tki,
@@ -406,7 +439,7 @@ export function evaluateAgentChecks(
     const def = kb.checks.get(id);
     if (!def) throw new Error(`unknown check ${id}`);
     // Agents that read a check alike share its status (read-only from here on).
-    const key = dependsOnAgent(def, kb) && agent.qtProlonging ? `${id}|qt` : id;
+    const key = checkFacts(kb, def).agentDependent && agent.qtProlonging ? `${id}|qt` : id;
     let status = shared.statuses.get(key);
     if (!status) {
       status = evaluateCheck(def, kb, snapshot, config, agent, now, shared);
