@@ -59,8 +59,9 @@ function escapeRe(s: string): string {
 }
 
 /** The canonical URI of a code-system URI (identity when unknown; a trailing slash is tolerated). */
-export function canonicalSystem(kb: FhirKnowledge, system: string | undefined): string {
-  if (!system) return '';
+export function canonicalSystem(kb: FhirKnowledge, system: unknown): string {
+  // Records are untrusted: a non-string system (a number, an object) reads as no system, never a throw.
+  if (!isString(system) || !system) return '';
   const idx = indexOf(kb);
   return idx.canonicalSystem.get(system) ?? idx.canonicalSystem.get(stripSlash(system)) ?? stripSlash(system);
 }
@@ -70,8 +71,8 @@ export function codingKey(kb: FhirKnowledge, c: CodingLike): string | undefined 
   return `${canonicalSystem(kb, c.system)}|${c.code.trim()}`;
 }
 
-function canonicalOf(canonical: Map<string, string>, system: string | undefined): string {
-  const sys = system ?? '';
+function canonicalOf(canonical: Map<string, string>, system: unknown): string {
+  const sys = isString(system) ? system : '';
   return canonical.get(sys) ?? canonical.get(stripSlash(sys)) ?? stripSlash(sys);
 }
 
