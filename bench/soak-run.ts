@@ -16,7 +16,6 @@ import { prefetchFor } from '../test/integration/cds-hooks/fhir-search.ts';
 import { BENCH_PATIENT, benchRecord, patientViewBody } from './cds-record.ts';
 
 const here = import.meta.dirname;
-const TSX = join(here, '..', 'node_modules', '.bin', 'tsx');
 
 export interface SoakOptions {
   /** Requests in the measured run. */
@@ -53,7 +52,10 @@ interface Child {
 }
 
 async function start(args: string[], env: Record<string, string> = {}): Promise<Child> {
-  const child = spawn(TSX, [join(here, 'cds-servers.ts'), ...args], {
+  // Node itself, not the tsx launcher: the launcher does not pass SIGUSR2 on, and a SIGKILL would end
+  // the launcher while the server it started kept running (and kept the feedback database open).
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'cds-servers.ts'), ...args], {
+    cwd: join(here, '..'),
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, NODE_OPTIONS: '--max-semi-space-size=32', ...env },
   });
