@@ -52,8 +52,8 @@ interface Child {
 }
 
 async function start(args: string[], env: Record<string, string> = {}): Promise<Child> {
-  // Node itself, not the tsx launcher: the launcher does not pass SIGUSR2 on, and a SIGKILL would end
-  // the launcher while the server it started kept running (and kept the feedback database open).
+  // Node itself, not the tsx launcher: the launcher does not pass SIGUSR2 (the memory sample) on; it
+  // died of it and left the server it had started running on its own.
   const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'cds-servers.ts'), ...args], {
     cwd: join(here, '..'),
     stdio: ['ignore', 'pipe', 'inherit'],
