@@ -12,14 +12,11 @@
  * threads, GC included) is shown too: it moves less than wall-clock figures when other work shares
  * the machine.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
 import { benchRecord, patientViewBody } from './cds-record.ts';
+import { SERVE_NODE_OPTIONS, spawnBenchServer } from './spawn-server.ts';
 
-const here = import.meta.dirname;
-/** The Node options of `npm run serve`, given to both servers alike. */
-export const SERVE_NODE_OPTIONS = '--max-semi-space-size=32';
 const ROUNDS = 3;
 
 export interface LoadResult {
@@ -42,33 +39,10 @@ interface Server {
 }
 
 async function start(args: string[]): Promise<Server> {
-  // The same Node options as `npm run serve` (a larger young generation: each request allocates a
-  // few MB of short-lived JSON, which otherwise gets promoted and collected in long pauses).
-  // Node itself with the tsx loader (not the tsx CLI, which would sit in between and not pass SIGUSR2 on).
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'cds-servers.ts'), ...args], {
-    cwd: join(here, '..'),
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, NODE_OPTIONS: SERVE_NODE_OPTIONS, CDS_SERVER_REPORT_CPU: '1' },
-  });
   const cpu: number[] = [];
-  let buffer = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args[0]} server did not start`)), 60_000);
-    child.stdout?.on('data', (d: Buffer) => {
-      buffer += String(d);
-      const lines = buffer.split('\n');
-      buffer = lines.pop() ?? '';
-      for (const line of lines) {
-        const ready = /^READY (\d+)/.exec(line);
-        if (ready) {
-          clearTimeout(timer);
-          resolve(Number(ready[1]));
-        }
-        const used = /^CPU (\d+)/.exec(line);
-        if (used) cpu.push(Number(used[1]));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${args[0]} server exited (${code})`)));
+  const { child, port } = await spawnBenchServer(args, { CDS_SERVER_REPORT_CPU: '1' }, (line) => {
+    const used = /^CPU (\d+)/.exec(line);
+    if (used) cpu.push(Number(used[1]));
   });
   return { port, child, cpu };
 }

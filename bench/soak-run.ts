@@ -6,7 +6,7 @@
  * crizotinib, order-sign with pembrolizumab and lorlatinib, and feedback posts with unique card ids.
  * Memory is sampled after a warm-up (start) and after the run (end).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +14,7 @@ import autocannon from 'autocannon';
 import { draftMedicationRequest, ros1BrainMetsRecord } from '../test/fixtures/cds/records.ts';
 import { prefetchFor } from '../test/integration/cds-hooks/fhir-search.ts';
 import { BENCH_PATIENT, benchRecord, patientViewBody } from './cds-record.ts';
-
-const here = import.meta.dirname;
+import { spawnBenchServer } from './spawn-server.ts';
 
 export interface SoakOptions {
   /** Requests in the measured run. */
@@ -52,32 +51,10 @@ interface Child {
 }
 
 async function start(args: string[], env: Record<string, string> = {}): Promise<Child> {
-  // Node itself, not the tsx launcher: the launcher does not pass SIGUSR2 (the memory sample) on; it
-  // died of it and left the server it had started running on its own.
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'cds-servers.ts'), ...args], {
-    cwd: join(here, '..'),
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, NODE_OPTIONS: '--max-semi-space-size=32', ...env },
-  });
   const samples: Child['samples'] = [];
-  let buffer = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args[0]} server did not start`)), 60_000);
-    child.stdout?.on('data', (d: Buffer) => {
-      buffer += String(d);
-      const lines = buffer.split('\n');
-      buffer = lines.pop() ?? '';
-      for (const line of lines) {
-        const ready = /^READY (\d+)/.exec(line);
-        if (ready) {
-          clearTimeout(timer);
-          resolve(Number(ready[1]));
-        }
-        const rss = /^RSS (\d+) (\d+)/.exec(line);
-        if (rss) samples.push({ rss: Number(rss[1]), heap: Number(rss[2]) });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${args[0]} server exited (${code})`)));
+  const { child, port } = await spawnBenchServer(args, env, (line) => {
+    const rss = /^RSS (\d+) (\d+)/.exec(line);
+    if (rss) samples.push({ rss: Number(rss[1]), heap: Number(rss[2]) });
   });
   return { child, port, samples };
 }
