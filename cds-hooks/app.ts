@@ -11,6 +11,7 @@ import type { JwtVerifier, VerifyResult } from './auth/index.ts';
 import { discoveryDocument } from './discovery.ts';
 import type { FeedbackStore } from './feedback/index.ts';
 import { fromZodError, HttpError, operationOutcome } from './http-error.ts';
+import type { HttpGet } from './http-get.ts';
 import type { Logger, RequestLog } from './log.ts';
 import { FeedbackRequest } from './schemas.ts';
 import { serviceById } from './services/definitions.ts';
@@ -32,7 +33,7 @@ export interface AppDeps {
   feedback: FeedbackStore;
   logger: Logger;
   now?: () => Date;
-  fetchImpl?: typeof fetch;
+  httpGet?: HttpGet;
 }
 
 const FHIR_JSON = 'application/fhir+json';
@@ -249,7 +250,7 @@ export function createApp(deps: AppDeps): Hono {
         config,
         shownCards,
         now,
-        ...(deps.fetchImpl ? { fetchImpl: deps.fetchImpl } : {}),
+        ...(deps.httpGet ? { httpGet: deps.httpGet } : {}),
       });
       log({
         route: 'service',

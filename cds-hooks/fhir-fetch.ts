@@ -7,6 +7,7 @@
 import type { DataGap, DataGapReason } from '../src/core/model.ts';
 import type { DataRequirement } from '../src/fhir/queries.ts';
 import { toSearchUrl } from '../src/fhir/queries.ts';
+import { type HttpGet, HttpGetError, type HttpGetErrorKind, httpGet } from './http-get.ts';
 
 export interface FetchOptions {
   fhirServer: string;
@@ -17,8 +18,14 @@ export interface FetchOptions {
   /** Absolute time (ms since epoch) by which the whole wave must end. */
   deadline: number;
   maxPages: number;
-  fetchImpl?: typeof fetch;
+  /** Largest page accepted (bytes, after decompression); a larger one makes the query truncated. */
+  maxPageBytes?: number;
+  /** The transport; tests and fuzzing give their own. */
+  httpGet?: HttpGet;
 }
+
+/** 32 MiB: a page of 1,000 large Observations is a few MB; anything beyond is not a page we can use. */
+export const DEFAULT_MAX_PAGE_BYTES = 32 * 1024 * 1024;
 
 export interface FetchResult {
   resources: unknown[];
@@ -58,38 +65,44 @@ function resolveUrl(base: string, url: string): string {
   return /^https?:\/\//.test(url) ? url : `${base.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`;
 }
 
+const TRANSPORT_FAILURE: Record<HttpGetErrorKind, DataGapReason> = {
+  timeout: 'timeout',
+  network: 'error',
+  redirect: 'error',
+  'bad-encoding': 'invalid-response',
+  'too-large': 'truncated',
+};
+
 async function getJson(url: string, opts: FetchOptions): Promise<unknown> {
   const remaining = opts.deadline - Date.now();
   if (remaining <= 0) throw new FetchFailure('timeout', 'deadline passed before the request');
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), Math.min(opts.timeoutMs, remaining));
+  const timeoutMs = Math.min(opts.timeoutMs, remaining);
+  let res: Awaited<ReturnType<HttpGet>>;
   try {
-    const res = await (opts.fetchImpl ?? fetch)(url, {
+    res = await (opts.httpGet ?? httpGet)({
+      url,
       headers: {
         accept: 'application/fhir+json, application/json',
         ...(opts.accessToken ? { authorization: `Bearer ${opts.accessToken}` } : {}),
       },
-      signal: controller.signal,
+      timeoutMs,
+      maxBytes: opts.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES,
     });
-    const text = await res.text();
-    if (!res.ok)
-      throw new FetchFailure(
-        reasonForStatus(res.status),
-        `HTTP ${res.status}`,
-        res.status === 429 ? retryAfterMs(res.headers.get('retry-after')) : undefined,
-      );
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new FetchFailure('invalid-response', 'response is not valid JSON');
-    }
   } catch (e) {
-    if (e instanceof FetchFailure) throw e;
-    if (controller.signal.aborted)
-      throw new FetchFailure('timeout', `no answer within ${Math.min(opts.timeoutMs, remaining)} ms`);
-    throw new FetchFailure('error', 'the FHIR server could not be reached');
-  } finally {
-    clearTimeout(timer);
+    if (!(e instanceof HttpGetError)) throw new FetchFailure('error', 'the FHIR server could not be reached');
+    if (e.kind === 'network') throw new FetchFailure('error', 'the FHIR server could not be reached');
+    throw new FetchFailure(TRANSPORT_FAILURE[e.kind], e.message);
+  }
+  if (res.status < 200 || res.status > 299)
+    throw new FetchFailure(
+      reasonForStatus(res.status),
+      `HTTP ${res.status}`,
+      res.status === 429 ? retryAfterMs(res.header('retry-after') ?? null) : undefined,
+    );
+  try {
+    return JSON.parse(res.body);
+  } catch {
+    throw new FetchFailure('invalid-response', 'response is not valid JSON');
   }
 }
 

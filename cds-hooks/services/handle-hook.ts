@@ -16,6 +16,7 @@ import { mergeChecks, pretherapyCard } from '../cards/pretherapy-checks.ts';
 import { therapySelectionCard } from '../cards/therapy-selection.ts';
 import { fetchRequirements } from '../fhir-fetch.ts';
 import { fromZodError, HttpError } from '../http-error.ts';
+import type { HttpGet } from '../http-get.ts';
 import { normalisePrefetch } from '../prefetch.ts';
 import { type Card, CdsRequest, CONTEXT_BY_HOOK } from '../schemas.ts';
 import type { ShownCards } from '../shown-cards.ts';
@@ -34,7 +35,7 @@ export interface HookDeps {
   config: HookConfig;
   shownCards: ShownCards;
   now: () => Date;
-  fetchImpl?: typeof fetch;
+  httpGet?: HttpGet;
 }
 
 export interface HookOutcome {
@@ -81,7 +82,7 @@ async function gatherData(req: CdsRequest, patientId: string, deps: HookDeps) {
       timeoutMs: deps.config.fhirTimeoutMs,
       deadline: Date.now() + deps.config.fhirDeadlineMs,
       maxPages: deps.config.fhirMaxPages,
-      ...(deps.fetchImpl ? { fetchImpl: deps.fetchImpl } : {}),
+      ...(deps.httpGet ? { httpGet: deps.httpGet } : {}),
     });
     fhirCalls = fetched.calls;
     resources.push(...fetched.resources);

@@ -64,7 +64,7 @@ beforeAll(async () => {
     logger: createLogger('silent'),
     now: () => new Date(NOW),
     // Loopback only: a fuzzed fhirServer is never contacted; every fallback call fails at once.
-    fetchImpl: async () => {
+    httpGet: async () => {
       throw new TypeError('fuzz: network disabled');
     },
   });
