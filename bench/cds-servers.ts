@@ -2,13 +2,16 @@
  * Child-process servers for the CDS benchmark, so the load generator never shares their event loop:
  *   tsx bench/cds-servers.ts service      the CDS Hooks service (JWT off: the figure is the clinical path)
  *   tsx bench/cds-servers.ts bare         node:http reading and JSON.parse-ing the body, answering a fixed card
+ *   tsx bench/cds-servers.ts bare-fallback   the same, then the service's 12 FHIR searches in one wave on
+ *                                         node:http keep-alive, each answer JSON.parse-d: the floor of the
+ *                                         no-prefetch path on this machine, with no clinical work
  *   tsx bench/cds-servers.ts fhir <ms>    a FHIR server holding the benchmark record, answering after <ms>
  * Each prints `READY <port>` once listening on 127.0.0.1.
  *
  * For the soak run (bench/soak.ts), `service` also reads two optional environment variables:
  *   CDS_SERVER_REPORT_RSS=1   print `RSS <rss> <heapUsed>` (bytes) every second and on SIGUSR2
  *   CDS_FEEDBACK_DIR=<dir>    store feedback durably in a file-backed PGlite there (default: a no-op store)
- * For bench/cds.bench.ts, `service` and `bare` read:
+ * For bench/cds.bench.ts, `service`, `bare` and `bare-fallback` read:
  *   CDS_SERVER_REPORT_CPU=1   print `CPU <microseconds>` (the process's user + system CPU time, all
  *                             threads) on SIGUSR2: CPU per request is steadier than wall-clock
  *                             throughput on a machine shared with other work
@@ -51,7 +54,7 @@ const reportRss = () => {
 };
 
 const mode = process.argv[2];
-if (process.env.CDS_SERVER_REPORT_CPU === '1' && (mode === 'service' || mode === 'bare')) {
+if (process.env.CDS_SERVER_REPORT_CPU === '1' && mode !== 'fhir') {
   process.on('SIGUSR2', () => {
     const c = process.cpuUsage();
     console.log(`CPU ${c.user + c.system}`);
@@ -96,6 +99,32 @@ if (mode === 'service') {
     });
   });
   server.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
+} else if (mode === 'bare-fallback') {
+  const { Agent, get } = await import('node:http');
+  const { dataRequirements, toSearchUrl } = await import('../src/fhir/queries.ts');
+  const { getKnowledge } = await import('../src/knowledge/index.ts');
+  const requirements = dataRequirements(getKnowledge());
+  const agent = new Agent({ keepAlive: true });
+  const getJson = (url: string) =>
+    new Promise<unknown>((resolve, reject) => {
+      get(url, { agent, headers: { accept: 'application/fhir+json' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+        res.on('error', reject);
+      }).on('error', reject);
+    });
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const hook = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      const patientId = String(hook.context.patientId);
+      await Promise.all(requirements.map((r) => getJson(`${hook.fhirServer}/${toSearchUrl(r, patientId)}`)));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(FIXED_CARD);
+    });
+  });
+  server.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
 } else if (mode === 'fhir') {
   const { search, searchset } = await import('../test/integration/cds-hooks/fhir-search.ts');
   const { benchRecord } = await import('./cds-record.ts');
@@ -122,6 +151,6 @@ if (mode === 'service') {
   });
   server.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
 } else {
-  console.error('usage: cds-servers.ts service|bare|fhir <delay-ms>');
+  console.error('usage: cds-servers.ts service|bare|bare-fallback|fhir <delay-ms>');
   process.exit(2);
 }

@@ -2,7 +2,13 @@
  * CDS service benchmarks (issue: CDS Hooks service): patient-view with a realistic prefetch
  * (~500 Observations) next to a bare node:http server that reads and JSON.parses the same bodies
  * and answers a fixed card, in the same run; then the prefetch-missing path against a local FHIR
- * server with 50 ms added latency. Servers run in child processes; autocannon drives them.
+ * server with 50 ms added latency, next to a bare server that makes the same 12 searches in one wave
+ * and JSON.parses the answers (the floor of that path on this machine). Servers run in child
+ * processes; autocannon drives them.
+ *
+ * The FHIR server answers each search in one page (as a server whose page size exceeds the record
+ * does); a server that pages the 492 laboratory Observations at `_count=200` adds two round trips to
+ * that one query.
  *
  * Method: both servers get the same body string and the same Node options; rounds alternate which
  * server goes first and the figures are medians of the rounds. Throughput is completed requests
@@ -105,36 +111,49 @@ export async function benchCds(): Promise<{
   try {
     const service = await start(['service']);
     const bare = await start(['bare']);
+    const bareFallback = await start(['bare-fallback']);
     const fhir = await start(['fhir', '50']);
-    children.push(service.child, bare.child, fhir.child);
+    children.push(service.child, bare.child, bareFallback.child, fhir.child);
 
     // Warm up both (JIT, knowledge-base load), then measure in alternation so drift hits both, each
     // round starting with the other server.
     await load('warm-up', service, body, { amount: 300, connections: 4 });
     await load('warm-up', bare, body, { amount: 300, connections: 4 });
     const results: LoadResult[] = [];
-    const rounds = async (connections: number, amount: number, label: (round: number) => string) => {
+    const rounds = async (
+      servers: { bare: [string, Server]; service: [string, Server] },
+      requestBody: string,
+      connections: number,
+      amount: number,
+      label: (round: number) => string,
+    ) => {
       for (let round = 1; round <= ROUNDS; round++) {
-        const pair: [string, Server][] = [
-          [`bare node:http, prefetch${label(round)}`, bare],
-          [`service patient-view, prefetch${label(round)}`, service],
-        ];
+        const pair = [servers.bare, servers.service];
         if (round % 2 === 0) pair.reverse();
         for (const [name, server] of pair)
-          results.push(await load(name, server, body, { amount, connections }));
+          results.push(await load(`${name}${label(round)}`, server, requestBody, { amount, connections }));
       }
     };
-    await rounds(10, 3000, (round) => ` (round ${round})`);
+    const withPrefetch = {
+      bare: ['bare node:http, prefetch', bare] as [string, Server],
+      service: ['service patient-view, prefetch', service] as [string, Server],
+    };
+    await rounds(withPrefetch, body, 10, 3000, (round) => ` (round ${round})`);
     // Latency without queueing: one request at a time.
-    await rounds(1, 1000, (round) => `, 1 connection (round ${round})`);
+    await rounds(withPrefetch, body, 1, 1000, (round) => `, 1 connection (round ${round})`);
 
     const missing = patientViewBody(undefined, `http://127.0.0.1:${fhir.port}/fhir`);
     await load('warm-up', service, missing, { amount: 20, connections: 1 });
-    results.push(
-      await load('service patient-view, no prefetch, FHIR +50 ms', service, missing, {
-        amount: 200,
-        connections: 1,
-      }),
+    await load('warm-up', bareFallback, missing, { amount: 20, connections: 1 });
+    await rounds(
+      {
+        bare: [`bare wave, no prefetch, FHIR +50 ms`, bareFallback],
+        service: [`service patient-view, no prefetch, FHIR +50 ms`, service],
+      },
+      missing,
+      1,
+      100,
+      (round) => ` (round ${round})`,
     );
     return {
       results,
@@ -181,17 +200,20 @@ export function printCds(r: Awaited<ReturnType<typeof benchCds>>): void {
   const bareSingle = rows('bare node:http, prefetch', true);
   const p99 = median(single.map((x) => x.p99));
   const prefetchP50 = median(single.map((x) => x.p50));
-  const missing = r.results.find((x) => x.name.includes('no prefetch'));
+  const missing = rows('service patient-view, no prefetch', false);
+  const floor = rows('bare wave, no prefetch', false);
   console.log(
     `service / bare throughput at 10 connections (median of ${svc.length} rounds): ${ratio.toFixed(2)} (goal ≥ 0.5: ${ratio >= 0.5 ? 'met' : 'MISSED'}); per round ${perRound.map((x) => x.toFixed(2)).join(', ')}; bare / service CPU per request ${cpuRatio.toFixed(2)}`,
   );
   console.log(
     `service latency at 1 connection (median of ${single.length} rounds): p50 ${prefetchP50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (goal p99 < 20 ms: ${p99 < 20 ? 'met' : 'MISSED'}); p99 per round ${single.map((x) => x.p99.toFixed(0)).join(', ')} ms; bare p99 ${median(bareSingle.map((x) => x.p99)).toFixed(1)} ms`,
   );
-  if (missing) {
+  if (missing.length > 0) {
     const goal = 1.3 * 50 + prefetchP50;
+    const p50 = median(missing.map((x) => x.p50));
+    const floorP50 = median(floor.map((x) => x.p50));
     console.log(
-      `no-prefetch path: ${r.fhirRequestsPerCall} FHIR searches in one parallel wave; p50 ${missing.p50.toFixed(1)} ms (goal < 1.3 × 50 + ${prefetchP50.toFixed(1)} = ${goal.toFixed(1)} ms: ${missing.p50 < goal ? 'met' : 'MISSED'})`,
+      `no-prefetch path (median of ${missing.length} rounds): ${r.fhirRequestsPerCall} FHIR searches in one parallel wave; p50 ${p50.toFixed(1)} ms (goal < 1.3 × 50 + ${prefetchP50.toFixed(1)} = ${goal.toFixed(1)} ms: ${p50 < goal ? 'met' : 'MISSED'}); p50 per round ${missing.map((x) => x.p50.toFixed(0)).join(', ')} ms; bare wave p50 ${floorP50.toFixed(1)} ms (service − bare: ${(p50 - floorP50).toFixed(1)} ms)`,
     );
   }
 }
