@@ -89,8 +89,8 @@ async function getJson(url: string, opts: FetchOptions): Promise<unknown> {
       maxBytes: opts.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES,
     });
   } catch (e) {
-    if (!(e instanceof HttpGetError)) throw new FetchFailure('error', 'the FHIR server could not be reached');
-    if (e.kind === 'network') throw new FetchFailure('error', 'the FHIR server could not be reached');
+    if (!(e instanceof HttpGetError) || e.kind === 'network')
+      throw new FetchFailure('error', 'the FHIR server could not be reached');
     throw new FetchFailure(TRANSPORT_FAILURE[e.kind], e.message);
   }
   if (res.status < 200 || res.status > 299)
