@@ -4,6 +4,7 @@
  */
 import { benchApp, printApp } from './app.bench.ts';
 import { benchCds, printCds } from './cds.bench.ts';
+import { benchJwt, printJwt } from './jwt.bench.ts';
 import { type BenchResult, benchParseBaseline, benchSnapshot } from './snapshot.bench.ts';
 
 interface Benchmark {
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
   if (failed)
     console.log('Some targets were missed: see the notes above (figures from one run on this machine).');
   printCds(await benchCds());
+  printJwt(await benchJwt());
   printApp(await benchApp());
 }
 
