@@ -115,8 +115,8 @@ export async function benchCds(): Promise<{
     const fhir = await start(['fhir', '50']);
     children.push(service.child, bare.child, bareFallback.child, fhir.child);
 
-    // Warm up both (JIT, knowledge-base load), then measure in alternation so drift hits both, each
-    // round starting with the other server.
+    // Warm up (JIT, knowledge-base load), then measure each pair in alternation so drift hits both,
+    // each round starting with the other server.
     await load('warm-up', service, body, { amount: 300, connections: 4 });
     await load('warm-up', bare, body, { amount: 300, connections: 4 });
     const results: LoadResult[] = [];
