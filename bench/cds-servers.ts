@@ -105,24 +105,25 @@ if (mode === 'service') {
   const { getKnowledge } = await import('../src/knowledge/index.ts');
   const requirements = dataRequirements(getKnowledge());
   const agent = new Agent({ keepAlive: true });
+  // The hook request and each search answer are read the same way: bytes, then JSON.parse.
+  const readJson = (stream: NodeJS.ReadableStream) =>
+    new Promise<unknown>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+      stream.on('error', reject);
+    });
   const getJson = (url: string) =>
     new Promise<unknown>((resolve, reject) => {
-      get(url, { agent, headers: { accept: 'application/fhir+json' } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
-        res.on('error', reject);
-      }).on('error', reject);
+      get(url, { agent, headers: { accept: 'application/fhir+json' } }, (res) =>
+        readJson(res).then(resolve, reject),
+      ).on('error', reject);
     });
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
-      const hook = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      const patientId = String(hook.context.patientId);
-      await Promise.all(requirements.map((r) => getJson(`${hook.fhirServer}/${toSearchUrl(r, patientId)}`)));
-      res.writeHead(200, { 'content-type': 'application/json' }).end(FIXED_CARD);
-    });
+  const server = createServer(async (req, res) => {
+    const hook = (await readJson(req)) as { fhirServer: string; context: { patientId: string } };
+    const patientId = hook.context.patientId;
+    await Promise.all(requirements.map((r) => getJson(`${hook.fhirServer}/${toSearchUrl(r, patientId)}`)));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(FIXED_CARD);
   });
   server.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
 } else if (mode === 'fhir') {
@@ -145,8 +146,12 @@ if (mode === 'service') {
   };
   const server = createServer((req, res) => {
     const path = req.url ?? '/';
-    const { status, body } = bodies.get(path) ?? answer(path);
-    bodies.set(path, { status, body });
+    let reply = bodies.get(path);
+    if (!reply) {
+      reply = answer(path);
+      bodies.set(path, reply);
+    }
+    const { status, body } = reply;
     setTimeout(() => res.writeHead(status, { 'content-type': 'application/fhir+json' }).end(body), delay);
   });
   server.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));

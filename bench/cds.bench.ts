@@ -20,8 +20,11 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
+import { dataRequirements } from '../src/fhir/queries.ts';
+import { getKnowledge } from '../src/knowledge/index.ts';
 import { benchRecord, patientViewBody } from './cds-record.ts';
 import { SERVE_NODE_OPTIONS, spawnBenchServer } from './spawn-server.ts';
+import { median } from './stats.ts';
 
 const ROUNDS = 3;
 
@@ -120,8 +123,9 @@ export async function benchCds(): Promise<{
     await load('warm-up', service, body, { amount: 300, connections: 4 });
     await load('warm-up', bare, body, { amount: 300, connections: 4 });
     const results: LoadResult[] = [];
+    type Named = readonly [name: string, server: Server];
     const rounds = async (
-      servers: { bare: [string, Server]; service: [string, Server] },
+      servers: { bare: Named; service: Named },
       requestBody: string,
       connections: number,
       amount: number,
@@ -134,9 +138,9 @@ export async function benchCds(): Promise<{
           results.push(await load(`${name}${label(round)}`, server, requestBody, { amount, connections }));
       }
     };
-    const withPrefetch = {
-      bare: ['bare node:http, prefetch', bare] as [string, Server],
-      service: ['service patient-view, prefetch', service] as [string, Server],
+    const withPrefetch: { bare: Named; service: Named } = {
+      bare: ['bare node:http, prefetch', bare],
+      service: ['service patient-view, prefetch', service],
     };
     await rounds(withPrefetch, body, 10, 3000, (round) => ` (round ${round})`);
     // Latency without queueing: one request at a time.
@@ -159,7 +163,7 @@ export async function benchCds(): Promise<{
       results,
       observations,
       bodyKiB: Math.round(Buffer.byteLength(body) / 1024),
-      fhirRequestsPerCall: 12,
+      fhirRequestsPerCall: dataRequirements(getKnowledge()).length,
     };
   } finally {
     for (const c of children) c.kill('SIGTERM');
@@ -178,15 +182,6 @@ export function printCds(r: Awaited<ReturnType<typeof benchCds>>): void {
       `${x.name.padEnd(58)} ${String(x.requests).padStart(8)} ${x.rps.toFixed(0).padStart(8)} ${x.p50.toFixed(1).padStart(7)} ${x.p99.toFixed(1).padStart(7)} ${(x.cpuMs?.toFixed(2) ?? '-').padStart(10)} ${String(x.errors + x.non2xx).padStart(6)}`,
     );
   }
-  const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    const mid = Math.floor(s.length / 2);
-    return s.length === 0
-      ? Number.NaN
-      : s.length % 2
-        ? (s[mid] as number)
-        : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-  };
   const rows = (prefix: string, oneConnection: boolean) =>
     r.results.filter((x) => x.name.startsWith(prefix) && x.name.includes('1 connection') === oneConnection);
   const svc = rows('service patient-view, prefetch', false);

@@ -12,23 +12,13 @@ import { startJwksServer } from '../test/fixtures/cds-jwt/jwks-server.ts';
 import { jwksOf, makeKey, type TestAlg } from '../test/fixtures/cds-jwt/keys.ts';
 import { EPIC_ISS, epicStyleToken, SANDBOX_ISS, sandboxStyleToken } from '../test/fixtures/cds-jwt/tokens.ts';
 import { benchRecord, patientViewBody } from './cds-record.ts';
+import { summariseTimes, type TimingSummary } from './stats.ts';
 
 const TOKENS = 400;
 const AUDIENCE = 'http://127.0.0.1/cds-services/alk-ros1-patient-view';
 
-export interface JwtResult {
+export interface JwtResult extends TimingSummary {
   name: string;
-  /** Median ms per call. */
-  median: number;
-  p95: number;
-}
-
-const quantile = (sorted: number[], q: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-
-function summarise(name: string, times: number[]): JwtResult {
-  const s = [...times].sort((a, b) => a - b);
-  return { name, median: quantile(s, 0.5), p95: quantile(s, 0.95) };
 }
 
 export async function benchJwt(): Promise<JwtResult[]> {
@@ -53,7 +43,7 @@ export async function benchJwt(): Promise<JwtResult[]> {
       JSON.parse(body);
       parse.push(performance.now() - t);
     }
-    results.push(summarise('baseline: JSON.parse of the prefetch body', parse));
+    results.push({ name: 'baseline: JSON.parse of the prefetch body', ...summariseTimes(parse) });
 
     for (const style of issuers) {
       const key = style.key;
@@ -70,9 +60,10 @@ export async function benchJwt(): Promise<JwtResult[]> {
         times.push(performance.now() - t);
         if (!r.ok) throw new Error(`bench token refused: ${r.reason}`);
       }
-      results.push(
-        summarise(`verify ${style.alg} (${style.iss === EPIC_ISS ? 'Epic' : 'sandbox'} style)`, times),
-      );
+      results.push({
+        name: `verify ${style.alg} (${style.iss === EPIC_ISS ? 'Epic' : 'sandbox'} style)`,
+        ...summariseTimes(times),
+      });
     }
     return results;
   } finally {

@@ -8,14 +8,11 @@
 import type { Resource } from 'fhir/r4';
 import { toSnapshot } from '../src/fhir/index.ts';
 import { getKnowledge } from '../src/knowledge/index.ts';
+import { summariseTimes, type TimingSummary } from './stats.ts';
 
-export interface BenchResult {
+export interface BenchResult extends TimingSummary {
   name: string;
   resources: number;
-  iterations: number;
-  median: number;
-  p95: number;
-  min: number;
 }
 
 /** mulberry32: a tiny seeded PRNG so every run times the same record. */
@@ -213,16 +210,7 @@ export function buildRecord(total = 10_000, seed = 42): Record<string, unknown>[
 }
 
 function stats(name: string, times: number[], resources: number): BenchResult {
-  const sorted = [...times].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-  return {
-    name,
-    resources,
-    iterations: times.length,
-    median: at(0.5),
-    p95: at(0.95),
-    min: sorted[0] ?? Number.NaN,
-  };
+  return { name, resources, ...summariseTimes(times) };
 }
 
 /** toSnapshot over the 10k record: warm-up, then `iterations` timed runs. */

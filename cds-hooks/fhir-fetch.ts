@@ -7,7 +7,13 @@
 import type { DataGap, DataGapReason } from '../src/core/model.ts';
 import type { DataRequirement } from '../src/fhir/queries.ts';
 import { toSearchUrl } from '../src/fhir/queries.ts';
-import { type HttpGet, HttpGetError, type HttpGetErrorKind, httpGet } from './http-get.ts';
+import {
+  type HttpGet,
+  HttpGetError,
+  type HttpGetErrorKind,
+  type HttpGetResponse,
+  httpGet,
+} from './http-get.ts';
 
 export interface FetchOptions {
   fhirServer: string;
@@ -25,7 +31,7 @@ export interface FetchOptions {
 }
 
 /** 32 MiB: a page of 1,000 large Observations is a few MB; anything beyond is not a page we can use. */
-export const DEFAULT_MAX_PAGE_BYTES = 32 * 1024 * 1024;
+const DEFAULT_MAX_PAGE_BYTES = 32 * 1024 * 1024;
 
 export interface FetchResult {
   resources: unknown[];
@@ -46,7 +52,7 @@ class FetchFailure extends Error {
 }
 
 /** Retry-After as delay-seconds or an HTTP-date [RFC 9110 §10.2.3]; undefined when absent or unreadable. */
-function retryAfterMs(header: string | null): number | undefined {
+function retryAfterMs(header: string | undefined): number | undefined {
   if (!header) return undefined;
   const value = header.trim();
   if (/^\d+$/.test(value)) return Number(value) * 1000;
@@ -77,7 +83,7 @@ async function getJson(url: string, opts: FetchOptions): Promise<unknown> {
   const remaining = opts.deadline - Date.now();
   if (remaining <= 0) throw new FetchFailure('timeout', 'deadline passed before the request');
   const timeoutMs = Math.min(opts.timeoutMs, remaining);
-  let res: Awaited<ReturnType<HttpGet>>;
+  let res: HttpGetResponse;
   try {
     res = await (opts.httpGet ?? httpGet)({
       url,
@@ -97,7 +103,7 @@ async function getJson(url: string, opts: FetchOptions): Promise<unknown> {
     throw new FetchFailure(
       reasonForStatus(res.status),
       `HTTP ${res.status}`,
-      res.status === 429 ? retryAfterMs(res.header('retry-after') ?? null) : undefined,
+      res.status === 429 ? retryAfterMs(res.header('retry-after')) : undefined,
     );
   try {
     return JSON.parse(res.body);

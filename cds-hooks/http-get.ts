@@ -64,7 +64,10 @@ interface Exchange {
   body: Buffer;
 }
 
-/** One request on one connection; `retryable` tells whether it failed on a reused idle connection. */
+/** The request failed on a reused idle connection that the server had closed: GET is safe to repeat. */
+class StaleConnection extends Error {}
+
+/** One request on one connection. */
 function exchange(url: URL, req: HttpGetRequest, signal: AbortSignal): Promise<Exchange> {
   return new Promise((resolve, reject) => {
     const protocol = url.protocol === 'https:' ? https : http;
@@ -95,11 +98,13 @@ function exchange(url: URL, req: HttpGetRequest, signal: AbortSignal): Promise<E
         res.on('error', reject);
       },
     );
-    outgoing.on('error', (e: Error & { code?: string }) => {
-      // An idle keep-alive connection the server closed just as it was reused: GET is safe to repeat.
-      const stale = outgoing.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE');
-      reject(Object.assign(e, { retryable: stale }));
-    });
+    outgoing.on('error', (e: Error & { code?: string }) =>
+      reject(
+        outgoing.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE')
+          ? new StaleConnection(e.message)
+          : e,
+      ),
+    );
   });
 }
 
@@ -137,8 +142,9 @@ export const httpGet: HttpGet = async (req) => {
     for (let redirects = 0; ; redirects++) {
       let res: Exchange;
       try {
-        res = await exchange(url, req, controller.signal).catch((e: { retryable?: boolean }) => {
-          if (e.retryable && !controller.signal.aborted) return exchange(url, req, controller.signal);
+        res = await exchange(url, req, controller.signal).catch((e: unknown) => {
+          if (e instanceof StaleConnection && !controller.signal.aborted)
+            return exchange(url, req, controller.signal);
           throw e;
         });
       } catch (e) {
@@ -155,9 +161,10 @@ export const httpGet: HttpGet = async (req) => {
         url = target;
         continue;
       }
-      const body = await decompress(res.body, headerOf(res.headers)('content-encoding'), req.maxBytes);
+      const header = headerOf(res.headers);
+      const body = await decompress(res.body, header('content-encoding'), req.maxBytes);
       if (controller.signal.aborted) throw controller.signal.reason;
-      return { status: res.status, header: headerOf(res.headers), body: body.toString('utf8') };
+      return { status: res.status, header, body: body.toString('utf8') };
     }
   } finally {
     clearTimeout(timer);

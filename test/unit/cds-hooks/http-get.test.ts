@@ -10,7 +10,8 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fetchRequirements } from '../../../cds-hooks/fhir-fetch.ts';
 import { type HttpGetError, type HttpGetRequest, httpGet } from '../../../cds-hooks/http-get.ts';
-import type { DataRequirement } from '../../../src/fhir/queries.ts';
+import { type DataRequirement, dataRequirements } from '../../../src/fhir/queries.ts';
+import { getKnowledge } from '../../../src/knowledge/index.ts';
 
 interface TestServer {
   base: string;
@@ -169,14 +170,8 @@ describe('httpGet', () => {
 });
 
 describe('fetchRequirements over httpGet', () => {
-  const labs: DataRequirement = {
-    id: 'labs',
-    resourceType: 'Observation',
-    params: { category: 'laboratory' },
-    domains: ['labs'],
-    required: true,
-    description: 'labs',
-  };
+  // The service's own laboratory search, as the fallback wave makes it.
+  const labs = dataRequirements(getKnowledge()).find((r) => r.id === 'labs') as DataRequirement;
   const fetchLabs = (fhirServer: string, maxPageBytes?: number) =>
     fetchRequirements([labs], {
       fhirServer,
@@ -197,7 +192,7 @@ describe('fetchRequirements over httpGet', () => {
     );
     const big = await fetchLabs(`${s.base}/big`, 10_000);
     expect(big.gaps).toEqual([
-      { domains: ['labs'], query: 'labs', reason: 'truncated', detail: 'a body over 10000 bytes' },
+      { domains: labs.domains, query: 'labs', reason: 'truncated', detail: 'a body over 10000 bytes' },
     ]);
     const away = await fetchLabs(`${s.base}/away`);
     expect(away.gaps).toEqual([expect.objectContaining({ reason: 'error' })]);
