@@ -1,12 +1,13 @@
 /**
- * Fetches what prefetch did not bring from the EHR's FHIR server, with the hook's bearer token.
- * Every call has a timeout, the whole wave has a deadline, paging is followed up to a cap, and any
- * failure becomes a DataGap for the domains the query feeds. The token is used for this request only:
- * never stored, logged or put in an error message.
+ * Fetches what prefetch did not bring from the EHR's FHIR server, with the hook's bearer token, by
+ * the one data path (`src/fhir/fetch-record.ts`: one wave, pages, Medication references, every
+ * failure a DataGap; no URL outside `fhirServer` is ever requested). This module is its transport:
+ * every call has a timeout, the whole wave a deadline, a 429 is retried once when Retry-After
+ * allows. The token is used for this request only: never stored, logged or put in an error message.
  */
 import type { DataGap, DataGapReason } from '../src/core/model.ts';
+import { type FhirGet, loadRecord, QueryFailure } from '../src/fhir/fetch-record.ts';
 import type { DataRequirement } from '../src/fhir/queries.ts';
-import { toSearchUrl } from '../src/fhir/queries.ts';
 import {
   type HttpGet,
   HttpGetError,
@@ -40,14 +41,14 @@ export interface FetchResult {
   calls: number;
 }
 
-class FetchFailure extends Error {
+class FetchFailure extends QueryFailure {
   constructor(
-    readonly reason: DataGapReason,
+    reason: DataGapReason,
     message: string,
     /** 429 with a readable Retry-After: how long the server asked us to wait, in ms. */
     readonly retryAfterMs?: number,
   ) {
-    super(message);
+    super(reason, message);
   }
 }
 
@@ -65,10 +66,6 @@ function reasonForStatus(status: number): DataGapReason {
   if (status === 403) return 'forbidden';
   if (status === 404) return 'not-found';
   return 'error';
-}
-
-function resolveUrl(base: string, url: string): string {
-  return /^https?:\/\//.test(url) ? url : `${base.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`;
 }
 
 const TRANSPORT_FAILURE: Record<HttpGetErrorKind, DataGapReason> = {
@@ -112,9 +109,6 @@ async function getJson(url: string, opts: FetchOptions): Promise<unknown> {
   }
 }
 
-const isObject = (x: unknown): x is Record<string, unknown> =>
-  typeof x === 'object' && x !== null && !Array.isArray(x);
-
 /** Time a retried call needs at least, after waiting out Retry-After, for the retry to be worth it. */
 const MIN_RETRY_BUDGET_MS = 100;
 
@@ -123,67 +117,35 @@ const MIN_RETRY_BUDGET_MS = 100;
  * A 429 without Retry-After, or one asking for longer than the wave has left, is a gap at once:
  * waiting past the deadline would only delay the same "could not be checked" answer.
  */
-async function getJsonWithRetry(url: string, opts: FetchOptions, count: () => void): Promise<unknown> {
+async function getJsonWithRetry(url: string, opts: FetchOptions, retried: () => void): Promise<unknown> {
   try {
     return await getJson(url, opts);
   } catch (e) {
     const wait = e instanceof FetchFailure ? e.retryAfterMs : undefined;
     if (wait === undefined || Date.now() + wait + MIN_RETRY_BUDGET_MS > opts.deadline) throw e;
     await new Promise((resolve) => setTimeout(resolve, wait));
-    count();
+    retried();
     return getJson(url, opts);
   }
 }
 
-/** One requirement: a read (Patient) or a search followed through its `next` links. */
-async function fetchRequirement(
-  req: DataRequirement,
-  opts: FetchOptions,
-  count: () => void,
-): Promise<unknown[]> {
-  let url: string | undefined = resolveUrl(opts.fhirServer, toSearchUrl(req, opts.patientId));
-  const seen = new Set<string>();
-  const out: unknown[] = [];
-  for (let page = 0; url; page++) {
-    if (page >= opts.maxPages) throw new FetchFailure('truncated', `more than ${opts.maxPages} pages`);
-    if (seen.has(url)) throw new FetchFailure('invalid-response', 'the next link loops');
-    seen.add(url);
-    count();
-    const body = await getJsonWithRetry(url, opts, count);
-    if (!isObject(body)) throw new FetchFailure('invalid-response', 'not a FHIR resource');
-    if (body.resourceType === 'OperationOutcome')
-      throw new FetchFailure('error', 'the server answered with an OperationOutcome');
-    if (body.resourceType !== 'Bundle') {
-      out.push(body);
-      break;
-    }
-    out.push(body);
-    const next = Array.isArray(body.link)
-      ? (body.link as unknown[]).find(
-          (l) => isObject(l) && l.relation === 'next' && typeof l.url === 'string',
-        )
-      : undefined;
-    url = isObject(next) ? resolveUrl(opts.fhirServer, String(next.url)) : undefined;
-  }
-  return out.map((r) => (isObject(r) && r.resourceType === 'Bundle' ? { ...r, link: undefined } : r));
-}
-
-/** Runs the requirements in one parallel wave. */
+/**
+ * Runs the requirements in one parallel wave, then reads the Medications that they and `given`
+ * (prefetch) reference but did not bring.
+ */
 export async function fetchRequirements(
   reqs: readonly DataRequirement[],
   opts: FetchOptions,
+  given: readonly unknown[] = [],
 ): Promise<FetchResult> {
-  let calls = 0;
-  const settled = await Promise.allSettled(reqs.map((r) => fetchRequirement(r, opts, () => calls++)));
-  const resources: unknown[] = [];
-  const gaps: DataGap[] = [];
-  settled.forEach((s, i) => {
-    const req = reqs[i] as DataRequirement;
-    if (s.status === 'fulfilled') resources.push(...s.value);
-    else {
-      const f = s.reason instanceof FetchFailure ? s.reason : new FetchFailure('error', 'unexpected failure');
-      gaps.push({ domains: req.domains, query: req.id, reason: f.reason, detail: f.message });
-    }
-  });
-  return { resources, gaps, calls };
+  let retries = 0;
+  const get: FhirGet = (url) =>
+    getJsonWithRetry(url, opts, () => {
+      retries++;
+    });
+  const loaded = await loadRecord(
+    { base: opts.fhirServer, get, pageCap: opts.maxPages },
+    { patientId: opts.patientId, requirements: reqs, given },
+  );
+  return { resources: loaded.resources, gaps: loaded.gaps, calls: loaded.requests + retries };
 }

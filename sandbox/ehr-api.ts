@@ -7,6 +7,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { FeedbackStore } from '../cds-hooks/feedback/index.ts';
+import { type FhirSource, outcomeText, QueryFailure, searchAllPages } from '../src/fhir/fetch-record.ts';
 import type { Knowledge } from '../src/knowledge/index.ts';
 import type { AuthorizationServer } from './auth/authorization-server.ts';
 import type { SandboxKeys } from './keys.ts';
@@ -24,8 +25,8 @@ export interface EhrApiOptions {
   keys: SandboxKeys;
   kb: Knowledge;
   feedback: FeedbackStore;
-  /** Answers FHIR requests in-process (the sandbox FHIR routes), with a bearer token. */
-  fhirRequest(pathAndQuery: string, token: string): Promise<Response>;
+  /** Answers FHIR requests in-process (the sandbox FHIR routes): an absolute URL under `fhirBase`. */
+  fhirRequest(url: string, token: string): Promise<Response>;
 }
 
 const CDS_JWT_LIFETIME_SEC = 300;
@@ -155,35 +156,49 @@ export function createEhrApi(options: EhrApiOptions): Hono {
     return c.json({ token }, 200, { 'cache-control': 'no-store' });
   });
 
-  /**
-   * One prefetch value: the resource, or the searchset with every page merged (a prefetch is the
-   * complete answer to its query). An error travels as its OperationOutcome, so the service knows
-   * not to trust the key and queries FHIR itself.
-   */
-  async function prefetchAllPages(url: string, token: string): Promise<unknown> {
-    const first = (await (await options.fhirRequest(url, token)).json()) as Record<string, unknown>;
-    if (first.resourceType !== 'Bundle') return first;
-    const entries = [...((first.entry as unknown[] | undefined) ?? [])];
-    let next = nextLink(first);
-    for (let page = 1; next && page < PREFETCH_MAX_PAGES; page++) {
-      const bundle = (await (
-        await options.fhirRequest(next.slice(options.fhirBase.length), token)
-      ).json()) as Record<string, unknown>;
-      if (bundle.resourceType !== 'Bundle') return bundle;
-      entries.push(...((bundle.entry as unknown[] | undefined) ?? []));
-      next = nextLink(bundle);
-    }
-    const { link: _paging, ...rest } = first;
-    // Past the page cap the next link stays, and the service sees a truncated answer.
-    return { ...rest, entry: entries, ...(next ? { link: [{ relation: 'next', url: next }] } : {}) };
-  }
+  /** The sandbox FHIR server as the one data path reads it, with a patient-bound token. */
+  const fhirSource = (token: string): FhirSource => ({
+    base: options.fhirBase,
+    pageCap: PREFETCH_MAX_PAGES,
+    get: async (url) => {
+      const res = await options.fhirRequest(url, token);
+      const body: unknown = await res.json().catch(() => undefined);
+      if (!res.ok)
+        throw new QueryFailure(
+          'error',
+          `HTTP ${res.status}${outcomeText(body) ? `: ${outcomeText(body)}` : ''}`,
+        );
+      return body;
+    },
+  });
 
-  const nextLink = (bundle: Record<string, unknown>) => {
-    const url = (bundle.link as { relation?: string; url?: string }[] | undefined)?.find(
-      (l) => l.relation === 'next',
-    )?.url;
-    return url?.startsWith(options.fhirBase) ? url : undefined;
-  };
+  /**
+   * One prefetch value, as an EHR fills it: the resource, or the searchset with every page merged
+   * (a prefetch is the complete answer to its query). A failure travels as an OperationOutcome, so
+   * the service knows not to trust the key and queries FHIR itself.
+   */
+  async function prefetchValue(url: string, token: string): Promise<unknown> {
+    const source = fhirSource(token);
+    const absolute = `${options.fhirBase}/${url.replace(/^\/+/, '')}`;
+    try {
+      if (!url.includes('?')) return await source.get(absolute);
+      const [first, ...rest] = await searchAllPages(source, absolute);
+      const { link: _paging, ...bundle } = first ?? { resourceType: 'Bundle', type: 'searchset' };
+      return { ...bundle, entry: [first, ...rest].flatMap((b) => (Array.isArray(b?.entry) ? b.entry : [])) };
+    } catch (e) {
+      if (!(e instanceof QueryFailure)) throw e;
+      return {
+        resourceType: 'OperationOutcome',
+        issue: [
+          {
+            severity: 'error',
+            code: e.reason === 'truncated' ? 'too-costly' : 'exception',
+            diagnostics: e.message,
+          },
+        ],
+      };
+    }
+  }
 
   api.post('/hook-fhir', async (c) => {
     const body = await readBody(c.req.raw, HookFhirBody);
@@ -203,7 +218,7 @@ export function createEhrApi(options: EhrApiOptions): Hono {
           const url = fillPrefetchTemplate(template, context);
           // A template the EHR cannot fill is left out: the service then queries FHIR itself.
           if (url === undefined) return undefined;
-          return [key, await prefetchAllPages(url, token)] as const;
+          return [key, await prefetchValue(url, token)] as const;
         }),
       );
       prefetch = Object.fromEntries(entries.filter((e) => e !== undefined));

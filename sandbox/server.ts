@@ -164,10 +164,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     keys,
     kb,
     feedback,
-    fhirRequest: async (pathAndQuery, token) =>
-      fhir.request(`${fhirBase}/${pathAndQuery.replace(/^\/+/, '')}`, {
-        headers: { authorization: `Bearer ${token}` },
-      }),
+    fhirRequest: async (url, token) => fhir.request(url, { headers: { authorization: `Bearer ${token}` } }),
   });
 
   const root = new Hono();

@@ -74,16 +74,23 @@ async function gatherData(req: CdsRequest, patientId: string, deps: HookDeps) {
   let gaps: DataGap[] = [];
   let fhirCalls = 0;
 
-  if (pre.toFetch.length > 0 && req.fhirServer) {
-    const fetched = await fetchRequirements(pre.toFetch, {
-      fhirServer: req.fhirServer,
-      ...(req.fhirAuthorization ? { accessToken: req.fhirAuthorization.access_token } : {}),
-      patientId,
-      timeoutMs: deps.config.fhirTimeoutMs,
-      deadline: Date.now() + deps.config.fhirDeadlineMs,
-      maxPages: deps.config.fhirMaxPages,
-      ...(deps.httpGet ? { httpGet: deps.httpGet } : {}),
-    });
+  if (req.fhirServer) {
+    // What prefetch lacks, and the Medications that prefetch references but does not carry (Epic
+    // sends medicationReference by default), in one wave each; nothing is requested when nothing
+    // is missing.
+    const fetched = await fetchRequirements(
+      pre.toFetch,
+      {
+        fhirServer: req.fhirServer,
+        ...(req.fhirAuthorization ? { accessToken: req.fhirAuthorization.access_token } : {}),
+        patientId,
+        timeoutMs: deps.config.fhirTimeoutMs,
+        deadline: Date.now() + deps.config.fhirDeadlineMs,
+        maxPages: deps.config.fhirMaxPages,
+        ...(deps.httpGet ? { httpGet: deps.httpGet } : {}),
+      },
+      pre.resources,
+    );
     fhirCalls = fetched.calls;
     resources.push(...fetched.resources);
     gaps = fetched.gaps;
@@ -92,8 +99,8 @@ async function gatherData(req: CdsRequest, patientId: string, deps: HookDeps) {
       const page = pre.partial.get(g.query);
       if (page) resources.push(page);
     }
-    const obtained = reqs.length - fetched.gaps.length;
-    if (obtained === 0)
+    const failed = new Set(fetched.gaps.map((g) => g.query));
+    if (reqs.every((r) => failed.has(r.id)))
       throw new HttpError(
         412,
         'incomplete',

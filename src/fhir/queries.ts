@@ -182,18 +182,16 @@ export function dataRequirements(kb: FhirKnowledge = getKnowledge()): DataRequir
   return reqs;
 }
 
-/** Encodes a parameter value but keeps the `|` and `,` of token lists readable (both are legal). */
-function encodeValue(v: string): string {
-  return encodeURIComponent(v)
-    .replace(/%7C/gi, '|')
-    .replace(/%2C/gi, ',')
-    .replace(/%3A/gi, ':')
-    .replace(/%2F/gi, '/');
-}
-
+/**
+ * Search values are percent-encoded whole (`:`, `/`, `|` and `,` too): the server decodes them
+ * before it reads a token, so the meaning is the same
+ * [FHIR R4 search, escaping: https://hl7.org/fhir/R4/search.html#escaping], and a proxy that
+ * rewrites the path cannot change it. The SMART Health IT launcher's proxy collapses every `//` in
+ * path and query, which turned `http://loinc.org|…` into `http:/loinc.org|…`: it matched nothing.
+ */
 function query(params: Record<string, string>): string {
   return Object.entries(params)
-    .map(([k, v]) => `${k}=${v.startsWith('{{') ? v : encodeValue(v)}`)
+    .map(([k, v]) => `${k}=${v.startsWith('{{') ? v : encodeURIComponent(v)}`)
     .join('&');
 }
 

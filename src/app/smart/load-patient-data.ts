@@ -1,9 +1,8 @@
 /**
- * Fetches the patient's record through an authorised SMART client: every search of
- * `src/fhir/queries.ts` at once (one wave after the token), each followed through its `next` links up
- * to a page cap, then Medication resources that neither `_include` nor `contained` brought (a second
- * wave, only when needed). Failure is data: a 403, an OperationOutcome instead of a Bundle, a scope
- * not granted or a truncated search become a DataGap for the query's domains [§6 items 46, 55].
+ * Fetches the patient's record through an authorised SMART client, by the one data path
+ * (`src/fhir/fetch-record.ts`: one wave of searches, pages, Medication references, failures as
+ * DataGaps). This module gives it a `get` made of fhirclient's request: a timeout per request, HTTP
+ * errors turned into gap reasons, and the page-level refusals below.
  *
  * Every request has its own timeout (`requestTimeoutMs`, 8 s unless configured): a search that never
  * answers is aborted and becomes a `timeout` gap, so a hung server cannot hold the page on a spinner.
@@ -20,7 +19,8 @@
  * The client is typed structurally, so tests and the bench can pass any fhirclient Client.
  */
 import type { DataGap, DataGapReason } from '../../core/model.ts';
-import { type DataRequirement, dataRequirements, toSearchUrl } from '../../fhir/queries.ts';
+import { DEFAULT_PAGE_CAP, loadRecord, outcomeText, QueryFailure } from '../../fhir/fetch-record.ts';
+import { type DataRequirement, dataRequirements } from '../../fhir/queries.ts';
 import { AppError } from './errors.ts';
 import { grantsRead } from './scopes.ts';
 
@@ -93,29 +93,7 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 8_000;
 /** Connections a browser opens per server over HTTP/1.1 (Chromium, Firefox and Safari alike). */
 export const BROWSER_CONNECTIONS_PER_HOST = 6;
 
-class QueryFailure extends Error {
-  constructor(
-    readonly reason: DataGapReason,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 const isObject = (x: unknown): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x);
-
-function outcomeText(body: unknown): string {
-  if (!isObject(body) || !Array.isArray(body.issue)) return '';
-  return body.issue
-    .map((i: unknown) => {
-      if (!isObject(i)) return '';
-      const text = i.diagnostics ?? (isObject(i.details) ? i.details.text : undefined) ?? i.code;
-      return typeof text === 'string' ? text : '';
-    })
-    .filter(Boolean)
-    .join('; ')
-    .slice(0, 200);
-}
 
 function reasonForStatus(status: number): DataGapReason {
   if (status === 403) return 'forbidden';
@@ -152,7 +130,7 @@ export async function loadPatientData(client: SmartClient, options: LoadOptions 
     throw new AppError('expired', 'The access token from the EHR has expired and cannot be renewed.');
 
   const clock = options.clock ?? (() => performance.now());
-  const pageCap = options.pageCap ?? 50;
+  const pageCap = options.pageCap ?? DEFAULT_PAGE_CAP;
   const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const timeoutSeconds = Math.round(timeoutMs / 100) / 10;
   const reqs = options.requirements ?? dataRequirements();
@@ -237,71 +215,12 @@ export async function loadPatientData(client: SmartClient, options: LoadOptions 
     }
   };
 
-  const fetchRequirement = async (req: DataRequirement): Promise<unknown[]> => {
-    const first = toSearchUrl(req, patientId);
-    if (req.resourceType === 'Patient') {
-      const body = await get(first);
-      if (isObject(body) && body.resourceType === 'OperationOutcome')
-        throw new QueryFailure(
-          'invalid-response',
-          `OperationOutcome instead of the Patient: ${outcomeText(body)}`,
-        );
-      if (!isObject(body) || body.resourceType !== 'Patient')
-        throw new QueryFailure('invalid-response', 'the answer is not a Patient');
-      return [body];
-    }
-    const out: unknown[] = [];
-    const seen = new Set<string>();
-    let url: string | undefined = first;
-    for (let page = 0; url; page++) {
-      if (page >= pageCap)
-        throw new QueryFailure(
-          'truncated',
-          `more than ${pageCap} pages: only the first ${pageCap} were read (${out.reduce((n: number, b) => n + (isObject(b) && Array.isArray(b.entry) ? b.entry.length : 0), 0)} entries)`,
-        );
-      if (seen.has(url)) throw new QueryFailure('invalid-response', 'the next link loops');
-      seen.add(url);
-      const body = await get(url);
-      if (isObject(body) && body.resourceType === 'OperationOutcome')
-        throw new QueryFailure(
-          'invalid-response',
-          `the server answered with an OperationOutcome instead of a Bundle${outcomeText(body) ? `: ${outcomeText(body)}` : ''}`,
-        );
-      if (!isObject(body) || body.resourceType !== 'Bundle')
-        throw new QueryFailure('invalid-response', 'the answer is not a FHIR Bundle');
-      const links = Array.isArray(body.link) ? body.link : [];
-      const next = links.find(
-        (l: unknown) => isObject(l) && l.relation === 'next' && typeof l.url === 'string',
-      );
-      out.push({ ...body, link: undefined });
-      url = isObject(next) ? String(next.url) : undefined;
-    }
-    return out;
-  };
-
-  const gaps: DataGap[] = [];
-  const resources: unknown[] = [];
-  const runnable = reqs.filter((r) => {
-    if (allowed(r.resourceType)) return true;
-    gaps.push({
-      domains: r.domains,
-      query: r.id,
-      reason: 'forbidden',
-      detail: `The EHR did not grant read access to ${r.resourceType} (scope).`,
-    });
-    return false;
-  });
-
-  // Wave 1: every query at once.
-  const settled = await Promise.allSettled(runnable.map(fetchRequirement));
+  const loaded = await loadRecord(
+    { base: client.state.serverUrl, get, pageCap, mayRead: allowed },
+    { patientId, requirements: reqs },
+  );
   if (fatal) throw fatal;
-  settled.forEach((s, i) => {
-    const req = runnable[i] as DataRequirement;
-    if (s.status === 'fulfilled') resources.push(...s.value);
-    else if (s.reason instanceof QueryFailure)
-      gaps.push({ domains: req.domains, query: req.id, reason: s.reason.reason, detail: s.reason.message });
-    else throw s.reason;
-  });
+  const { resources, gaps } = loaded;
 
   const patient = resources.find((r): r is Json => isObject(r) && r.resourceType === 'Patient');
   if (patient && patient.id !== patientId)
@@ -309,31 +228,6 @@ export async function loadPatientData(client: SmartClient, options: LoadOptions 
       'wrong-patient',
       'The EHR returned a different patient from the one this launch is for. Nothing is shown, to avoid showing the wrong record.',
     );
-
-  // Wave 2, only when needed: Medication resources referenced but neither included nor contained.
-  const missing = missingMedications(resources);
-  if (missing.length) {
-    if (!allowed('Medication')) {
-      gaps.push({
-        domains: ['medications'],
-        query: 'medication-references',
-        reason: 'forbidden',
-        detail: `${missing.length} medication(s) are named only by reference and the EHR did not grant read access to Medication.`,
-      });
-    } else {
-      const meds = await Promise.allSettled(missing.slice(0, 100).map((ref) => get(ref)));
-      if (fatal) throw fatal;
-      const failed = meds.filter((m) => m.status === 'rejected').length;
-      for (const m of meds) if (m.status === 'fulfilled' && isObject(m.value)) resources.push(m.value);
-      if (failed || missing.length > 100)
-        gaps.push({
-          domains: ['medications'],
-          query: 'medication-references',
-          reason: 'error',
-          detail: `${failed + Math.max(0, missing.length - 100)} referenced medication(s) could not be read.`,
-        });
-    }
-  }
 
   return {
     resources,
@@ -350,28 +244,4 @@ export async function loadPatientData(client: SmartClient, options: LoadOptions 
     requests: timings.length,
     timings,
   };
-}
-
-/** `Medication/x` references from medication resources whose target is not in the results. */
-export function missingMedications(resources: readonly unknown[]): string[] {
-  const entries = resources.flatMap((r) =>
-    isObject(r) && r.resourceType === 'Bundle' && Array.isArray(r.entry)
-      ? r.entry.map((e: unknown) => (isObject(e) ? e.resource : undefined))
-      : [r],
-  );
-  const have = new Set(
-    entries
-      .filter((r): r is Json => isObject(r) && r.resourceType === 'Medication')
-      .map((m) => `Medication/${m.id}`),
-  );
-  const wanted = new Set<string>();
-  for (const r of entries) {
-    if (!isObject(r) || !/^Medication(Request|Statement|Administration)$/.test(String(r.resourceType)))
-      continue;
-    const ref = isObject(r.medicationReference) ? r.medicationReference.reference : undefined;
-    if (typeof ref !== 'string') continue;
-    const m = /(?:^|\/)(Medication\/[A-Za-z0-9\-.]{1,64})$/.exec(ref);
-    if (m?.[1] && !have.has(m[1])) wanted.add(m[1]);
-  }
-  return [...wanted];
 }

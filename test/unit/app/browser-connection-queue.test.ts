@@ -25,7 +25,10 @@ function queuedClient(connections: number, hangs: (url: string) => boolean) {
     patient: { id: PID },
     state: { serverUrl: BASE, tokenResponse: { patient: PID, scope: '' } },
     async request<T>(options: string | { url: string; signal?: AbortSignal }): Promise<T> {
-      const { url, signal } = typeof options === 'string' ? { url: options, signal: undefined } : options;
+      const { url: absolute, signal } =
+        typeof options === 'string' ? { url: options, signal: undefined } : options;
+      // The loader asks for absolute URLs under the server's base.
+      const url = absolute.slice(BASE.length + 1);
       if (inFlight >= connections) await new Promise<void>((resolve) => waiting.push(resolve));
       inFlight += 1;
       sent.push(url);

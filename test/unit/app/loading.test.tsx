@@ -66,7 +66,11 @@ describe('loading the record', () => {
     expect(data.gaps).toEqual([]);
     expect(log.requests.every((r) => r.authorization === 'Bearer test-token-abc')).toBe(true);
     // Medication searches carry the app-only _include, so Medication resources come along.
-    expect(log.requests.some((r) => r.url.includes('_include=MedicationRequest:medication'))).toBe(true);
+    expect(
+      log.requests.some(
+        (r) => new URL(r.url).searchParams.get('_include') === 'MedicationRequest:medication',
+      ),
+    ).toBe(true);
   });
 
   it('follows every page of a 2,000-Observation search (within the cap) and renders', async () => {

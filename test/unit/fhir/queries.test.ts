@@ -69,9 +69,23 @@ describe('prefetch templates (CDS Hooks 2.0)', () => {
     const mr = reqs.find((r) => r.resourceType === 'MedicationRequest');
     if (!mr) throw new Error('no MedicationRequest query');
     const url = toSearchUrl(mr, 'abc 1');
-    expect(url).toMatch(/^MedicationRequest\?patient=abc%201&status=active,on-hold/);
-    expect(url).toContain('_include=MedicationRequest:medication');
+    expect(url).toMatch(/^MedicationRequest\?patient=abc%201&status=active%2Con-hold/);
+    const params = new URLSearchParams(url.split('?')[1]);
+    expect(params.get('_include')).toBe('MedicationRequest:medication');
+    expect(params.get('status')?.split(',')).toContain('stopped');
     expect(toPrefetchTemplate(mr)).not.toContain('_include');
+  });
+
+  it('percent-encodes every search value, so a proxy that collapses // cannot change a token', () => {
+    for (const req of reqs.filter((r) => r.resourceType !== 'Patient')) {
+      const url = toSearchUrl(req, 'p1');
+      const query = url.split('?')[1] ?? '';
+      // Nothing a path rewrite could touch: no slash, colon or bar left raw in the query.
+      expect(query, req.id).not.toMatch(/[/:|]/);
+      const collapsed = url.replace(/\/\s*\//g, '/');
+      const decoded = Object.fromEntries(new URLSearchParams(collapsed.split('?')[1]));
+      expect(decoded, req.id).toEqual({ patient: 'p1', ...req.params, ...(req.searchOnlyParams ?? {}) });
+    }
   });
 
   it('a search URL maps back to its requirement', () => {
