@@ -53,6 +53,8 @@ function headline(f: OrderFinding, draft: DraftOrder, gene: string): string {
       return `${drug} ordered without a confirmed ALK/ROS1-positive result`;
     case 'interaction':
       return `${drug}: interaction with ${plain(f.interaction?.with.display ?? 'another drug')}`;
+    case 'could-not-check':
+      return `${drug}: interactions and treatment history could not be checked`;
     default:
       return `${drug}: review this order`;
   }

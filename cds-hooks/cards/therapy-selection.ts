@@ -43,7 +43,9 @@ export function therapySelectionCard(a: Assessment, ctx: CardContext): Card | un
   );
   const verb = rec.preferred.length ? 'preferred' : 'options';
   const headline = summary(
-    `${a.driver}+ NSCLC, ${rec.situation.label.replace(/^(ALK|ROS1)-positive, /, '')}: ${names.join(', ')} ${verb}`,
+    a.therapy.couldNotCheck
+      ? `${a.driver}+ NSCLC: ${names.join(', ')} ${verb}; treatment history and interactions not fully checked`
+      : `${a.driver}+ NSCLC, ${rec.situation.label.replace(/^(ALK|ROS1)-positive, /, '')}: ${names.join(', ')} ${verb}`,
   );
 
   const evidence = [
@@ -63,6 +65,7 @@ export function therapySelectionCard(a: Assessment, ctx: CardContext): Card | un
     rec.avoid.length
       ? `**Avoid**\n\n${rec.avoid.map((x) => `- **${kbText(x.name)}**: ${kbText(x.why)} _[${x.evidence.join(', ')}]_`).join('\n')}`
       : '',
+    a.therapy.couldNotCheck ? `**Could not check**: ${md(a.therapy.couldNotCheck)}` : '',
     a.interactions.length
       ? `**Interactions with current medications**\n\n${a.interactions.map((i) => `- ${generic(i.agent)}: ${md(i.message)}`).join('\n')}`
       : '',
@@ -93,7 +96,8 @@ export function therapySelectionCard(a: Assessment, ctx: CardContext): Card | un
     uuid,
     summary: headline,
     detail: detail.join('\n\n'),
-    indicator: 'info',
+    // An unreadable medication record may hide a drug already failed or an interaction.
+    indicator: a.therapy.couldNotCheck ? 'warning' : 'info',
     source: source(ctx, 'therapy-selection', evidence),
     ...(suggestions.length
       ? { suggestions, selectionBehavior: 'at-most-one' as const, overrideReasons: OVERRIDE_REASONS }

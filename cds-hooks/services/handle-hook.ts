@@ -10,6 +10,7 @@ import { toSnapshot } from '../../src/fhir/to-snapshot.ts';
 import type { Knowledge } from '../../src/knowledge/index.ts';
 import { biomarkerTestingCards } from '../cards/biomarker-testing.ts';
 import type { CardContext } from '../cards/card-kit.ts';
+import { interactionCards } from '../cards/interactions.ts';
 import { localTherapyCards } from '../cards/local-therapy.ts';
 import { orderCards } from '../cards/order-findings.ts';
 import { mergeChecks, pretherapyCard } from '../cards/pretherapy-checks.ts';
@@ -151,6 +152,7 @@ function patientViewCards(a: Assessment, ctx: CardContext): Card[] {
   const cards: Card[] = [];
   const therapy = therapySelectionCard(a, ctx);
   if (therapy) cards.push(therapy);
+  cards.push(...interactionCards(a, ctx));
   cards.push(...biomarkerTestingCards(a, ctx));
   const onTki = a.therapy.current?.kind === 'tki';
   const preferred = (a.recommendation?.preferred ?? []).filter((o) => o.kind === 'drug').map((o) => o.id);
@@ -181,7 +183,7 @@ export async function handleHook(
       raw.filter((d) => !d.subject || d.subject.endsWith(`Patient/${patientId}`)).map((d) => d.ref),
     );
     ignoredDrafts = raw.length - forPatient.size;
-    drafts = extractDraftOrders(deps.kb, context.draftOrders).filter((d) => forPatient.has(d.ref));
+    drafts = extractDraftOrders(deps.kb, context.draftOrders, resources).filter((d) => forPatient.has(d.ref));
   }
 
   const assessment = evaluate(snapshot, deps.kb, {

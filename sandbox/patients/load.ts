@@ -22,6 +22,7 @@ import type { BiomarkerStatusValue, CheckState, Gene, Severity } from '../../src
 import alkAfterAlectinib from './alk-after-alectinib.json' with { type: 'json' };
 import alkAfterCrizotinib from './alk-after-crizotinib.json' with { type: 'json' };
 import alkAfterLorlatinib from './alk-after-lorlatinib.json' with { type: 'json' };
+import alkAlecensaEpicRefs from './alk-alecensa-epic-refs.json' with { type: 'json' };
 import alkBrainMets from './alk-brain-mets.json' with { type: 'json' };
 import alkCarbamazepine from './alk-carbamazepine.json' with { type: 'json' };
 import alkG1202r from './alk-g1202r.json' with { type: 'json' };
@@ -147,6 +148,7 @@ export const SAMPLE_BUNDLES: Readonly<Record<string, BundleJson>> = Object.fromE
       ['ros1-low-lvef.json', ros1LowLvef],
       ['ros1-urate-stale-echo.json', ros1UrateStaleEcho],
       ['alk-carbamazepine.json', alkCarbamazepine],
+      ['alk-alecensa-epic-refs.json', alkAlecensaEpicRefs],
     ] as [string, unknown][]
   ).map(([file, json]) => [file, json as BundleJson]),
 );

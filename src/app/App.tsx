@@ -54,8 +54,16 @@ function AtAGlance({ a }: { a: Assessment }) {
         <div>
           <dt>Therapy so far</dt>
           <dd>
-            {a.therapy.tkiNaive ? 'TKI-naive' : `Progressed on ${a.therapy.progressedOn.join(', ')}`}; line{' '}
-            {a.therapy.lineNumber} next
+            {a.therapy.couldNotCheck ? (
+              <strong className="warn">
+                Could not check: the medication record could not be read completely
+              </strong>
+            ) : (
+              <>
+                {a.therapy.tkiNaive ? 'TKI-naive' : `Progressed on ${a.therapy.progressedOn.join(', ')}`};
+                line {a.therapy.lineNumber} next
+              </>
+            )}
           </dd>
         </div>
         <div>

@@ -54,7 +54,7 @@ export function evaluate(snapshot: PatientSnapshot, kb: Knowledge, options: Eval
   const driver: Gene | null = positive.length === 1 ? (positive[0] as Gene) : null;
 
   const disease = summariseDisease(snapshot);
-  const therapy = summariseTherapy(snapshot.therapies);
+  const therapy = summariseTherapy(snapshot.therapies, snapshot.dataGaps);
   notices.push(...disease.notices, ...therapy.notices);
 
   const recommendation = driver
@@ -84,6 +84,7 @@ export function evaluate(snapshot: PatientSnapshot, kb: Knowledge, options: Eval
     recommendation,
     config,
     checks,
+    ...(therapy.summary.couldNotCheck ? { therapyCouldNotCheck: therapy.summary.couldNotCheck } : {}),
   });
 
   const testing = recommendTesting(kb, snapshot, biomarkers, disease.summary, driver, therapy.events, config);

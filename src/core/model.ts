@@ -40,7 +40,9 @@ export type DataGapReason =
   | 'timeout'
   | 'truncated'
   | 'not-requested'
-  | 'invalid-response';
+  | 'invalid-response'
+  /** A reference (a `medicationReference`) whose target is in no answer and could not be read. */
+  | 'unresolved-reference';
 
 export interface DataGap {
   /** What could not be read. */
@@ -417,7 +419,8 @@ export type OrderFindingCode =
   | 'no-confirmed-biomarker'
   | 'interaction'
   | 'pretherapy-check'
-  | 'unrecognised-drug';
+  | 'unrecognised-drug'
+  | 'could-not-check';
 
 export interface OrderFinding {
   draft: string;
@@ -476,6 +479,11 @@ export interface TherapyHistorySummary {
   progressedOn: string[];
   /** Lines whose end reason is not recorded: treated as progression, and said so. */
   presumedProgression: string[];
+  /**
+   * Why the history (and so interactions) could not be checked whole: a medication query failed or
+   * a medication could not be identified. Absent when the medication record was read completely.
+   */
+  couldNotCheck?: string;
 }
 
 export interface DiseaseSummary {

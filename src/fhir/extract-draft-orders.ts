@@ -1,41 +1,41 @@
 /**
  * CDS Hooks `context.draftOrders` (a Bundle of draft orders, order-select / order-sign) to
- * DraftOrders, recognising the drug with the same matching as the medication history.
+ * DraftOrders, with the same medication reader as the history (`identifyMedication`): a draft that
+ * names its drug by `medicationReference` is resolved against Medications contained in it, in the
+ * draft Bundle, or in the patient's record (`record`: prefetch and what was fetched).
  */
 import type { DraftOrder } from '../core/model.ts';
-import { type FhirKnowledge, matchAgent } from './codings.ts';
-import { type AnyResource, asArray, conceptLabel, isResource, isString, refOf } from './read.ts';
+import type { FhirKnowledge } from './codings.ts';
+import { identifyMedication } from './extract-medications.ts';
+import { type AnyResource, asArray, isResource, parseReference, refOf } from './read.ts';
 
-const MEDICATION_ORDERS = new Set(['MedicationRequest', 'MedicationStatement', 'NutritionOrder']);
+const MEDICATION_ORDERS = new Set(['MedicationRequest', 'MedicationStatement']);
 
-export function extractDraftOrders(kb: FhirKnowledge, draftOrders: unknown): DraftOrder[] {
-  const resources: AnyResource[] = [];
-  if (isResource(draftOrders) && draftOrders.resourceType === 'Bundle') {
-    for (const e of asArray<AnyResource>(draftOrders.entry))
-      if (isResource(e?.resource)) resources.push(e.resource);
-  } else if (Array.isArray(draftOrders)) {
-    for (const r of draftOrders) if (isResource(r)) resources.push(r);
-  }
-  const byUrl = new Map<string, AnyResource>();
-  for (const r of resources) if (r.resourceType === 'Medication' && r.id) byUrl.set(`Medication/${r.id}`, r);
+function resourcesOf(x: unknown): AnyResource[] {
+  if (isResource(x) && x.resourceType === 'Bundle')
+    return asArray<AnyResource>(x.entry).flatMap((e) => (isResource(e?.resource) ? [e.resource] : []));
+  if (Array.isArray(x)) return x.flatMap(resourcesOf);
+  return isResource(x) ? [x] : [];
+}
 
-  const out: DraftOrder[] = [];
-  for (const r of resources) {
-    if (!MEDICATION_ORDERS.has(r.resourceType) || r.resourceType === 'NutritionOrder') continue;
-    let concept: unknown = r.medicationCodeableConcept;
-    let display = conceptLabel(concept);
-    const ref = r.medicationReference;
-    if (!concept && isString(ref?.reference)) {
-      const target = ref.reference.startsWith('#')
-        ? asArray<AnyResource>(r.contained).find((c) => `#${c?.id}` === ref.reference)
-        : byUrl.get(ref.reference.replace(/^.*\/(Medication\/[^/]+)$/, '$1'));
-      concept = target?.code;
-      display = conceptLabel(concept) || ref.display || '';
-    }
-    const match =
-      (concept ? matchAgent(kb, concept) : null) ??
-      (isString(ref?.display) ? matchAgent(kb, ref.display) : null);
-    out.push({ ref: refOf(r), drug: match?.id ?? null, display: display || 'unnamed medication' });
-  }
-  return out;
+export function extractDraftOrders(
+  kb: FhirKnowledge,
+  draftOrders: unknown,
+  record: readonly unknown[] = [],
+): DraftOrder[] {
+  const drafts = resourcesOf(draftOrders);
+  const medications = new Map<string, AnyResource>();
+  for (const r of [...resourcesOf(record), ...drafts])
+    if (r.resourceType === 'Medication' && r.id) medications.set(r.id, r);
+  const resolve = (ref: string, from?: AnyResource) => {
+    if (ref.startsWith('#')) return asArray<AnyResource>(from?.contained).find((c) => `#${c?.id}` === ref);
+    const parsed = parseReference(ref);
+    return parsed?.type === 'Medication' ? medications.get(parsed.id) : undefined;
+  };
+  return drafts
+    .filter((r) => MEDICATION_ORDERS.has(r.resourceType))
+    .map((r) => {
+      const med = identifyMedication(kb, r, resolve);
+      return { ref: refOf(r), drug: med.drug?.id ?? null, display: med.display };
+    });
 }

@@ -49,6 +49,8 @@ export interface MedicationInput {
 export interface MedicationFindings {
   therapies: TherapyLine[];
   activeMedications: ActiveMedication[];
+  /** Resources whose drug could not be identified (`MedicationStatement/1 → Medication/9`). */
+  unidentified: string[];
 }
 
 type EpisodeStatus = 'active' | 'ended' | 'unknown';
@@ -56,6 +58,7 @@ type EpisodeStatus = 'active' | 'ended' | 'unknown';
 interface Episode {
   drug: DrugMatch | null;
   display: string;
+  unresolved?: string;
   start?: string;
   end?: string;
   status: EpisodeStatus;
@@ -63,31 +66,49 @@ interface Episode {
   source: string;
 }
 
-/** The medication concept and display of a request/statement/administration. */
-function medicationOf(input: MedicationInput, r: AnyResource): { drug: DrugMatch | null; display: string } {
+export interface IdentifiedMedication {
+  drug: DrugMatch | null;
+  display: string;
+  /** The `medicationReference` that could not be resolved, when nothing else named the drug. */
+  unresolved?: string;
+}
+
+/**
+ * The drug of a MedicationRequest, MedicationStatement or MedicationAdministration, recorded or
+ * drafted: its `medicationCodeableConcept`, or the Medication its `medicationReference` points to
+ * (contained `#id`, or `Medication/id` found by `resolve`) by code, then ingredient, then the
+ * reference's display. RxNorm code, generic or brand name all match (`matchAgent`). The one
+ * medication reader: history, active medications and draft orders all go through it.
+ */
+export function identifyMedication(
+  kb: FhirKnowledge,
+  r: AnyResource,
+  resolve: (ref: string, from?: AnyResource) => AnyResource | undefined,
+): IdentifiedMedication {
   if (r.medicationCodeableConcept) {
     return {
-      drug: matchAgent(input.kb, r.medicationCodeableConcept),
+      drug: matchAgent(kb, r.medicationCodeableConcept),
       display: conceptLabel(r.medicationCodeableConcept) || 'unnamed medication',
     };
   }
   const ref = r.medicationReference;
-  const target = isString(ref?.reference) ? input.resolve(ref.reference, r) : undefined;
+  const target = isString(ref?.reference) ? resolve(ref.reference, r) : undefined;
+  const byDisplay = isString(ref?.display) ? matchAgent(kb, ref.display) : null;
   if (target?.resourceType === 'Medication') {
-    const byCode = matchAgent(input.kb, target.code);
+    const byCode = matchAgent(kb, target.code);
     const byIngredient = asArray<AnyResource>(target.ingredient)
-      .map((i) => (i?.itemCodeableConcept ? matchAgent(input.kb, i.itemCodeableConcept) : null))
+      .map((i) => (i?.itemCodeableConcept ? matchAgent(kb, i.itemCodeableConcept) : null))
       .find((m) => m !== null);
-    const byDisplay = isString(ref.display) ? matchAgent(input.kb, ref.display) : null;
     return {
       drug: byCode ?? byIngredient ?? byDisplay ?? null,
       display: conceptLabel(target.code) || ref.display || 'unnamed medication',
     };
   }
-  if (isString(ref?.display)) return { drug: matchAgent(input.kb, ref.display), display: ref.display };
-  if (ref?.reference)
-    input.notes.push(`${refOf(r)}: medication ${ref.reference} is not in the record; drug unknown.`);
-  return { drug: null, display: 'unnamed medication' };
+  const display = isString(ref?.display) ? ref.display : 'unnamed medication';
+  // A reference nobody can follow, and no display that names a known drug: the drug is unknown,
+  // which is a gap (interactions and history cannot be checked), not a harmless unknown drug.
+  if (isString(ref?.reference) && !byDisplay) return { drug: null, display, unresolved: ref.reference };
+  return { drug: byDisplay, display };
 }
 
 function reasonText(r: AnyResource): string {
@@ -122,7 +143,7 @@ function fromRequest(input: MedicationInput, r: AnyResource): Episode | undefine
   if (status === 'draft') return undefined;
   const intent = String(r.intent ?? 'order');
   if (intent === 'proposal' || intent === 'plan') return undefined;
-  const med = medicationOf(input, r);
+  const med = identifyMedication(input.kb, r, input.resolve);
   const b = boundsOf(r);
   const start = b.start ?? dateOf(r.authoredOn);
   const end = b.end ?? (status === 'active' ? undefined : dateOf(r.dispenseRequest?.validityPeriod?.end));
@@ -146,7 +167,7 @@ function fromRequest(input: MedicationInput, r: AnyResource): Episode | undefine
 
 /** The episode every medication resource becomes, once its dates and status are read. */
 function episode(
-  med: ReturnType<typeof medicationOf>,
+  med: IdentifiedMedication,
   start: string | undefined,
   end: string | undefined,
   status: EpisodeStatus,
@@ -165,7 +186,7 @@ function episode(
 function fromStatement(input: MedicationInput, r: AnyResource): Episode | undefined {
   const status = String(r.status ?? 'unknown');
   if (status === 'not-taken' || status === 'intended') return undefined;
-  const med = medicationOf(input, r);
+  const med = identifyMedication(input.kb, r, input.resolve);
   const start = dateOf(r.effectivePeriod?.start) ?? dateOf(r.effectiveDateTime) ?? boundsOf(r).start;
   const end = dateOf(r.effectivePeriod?.end) ?? boundsOf(r).end;
   const epStatus: EpisodeStatus =
@@ -180,7 +201,7 @@ function fromStatement(input: MedicationInput, r: AnyResource): Episode | undefi
 function fromAdministration(input: MedicationInput, r: AnyResource): Episode | undefined {
   const status = String(r.status ?? 'unknown');
   if (status === 'not-done') return undefined;
-  const med = medicationOf(input, r);
+  const med = identifyMedication(input.kb, r, input.resolve);
   const start = dateOf(r.effectivePeriod?.start) ?? dateOf(r.effectiveDateTime);
   const end = dateOf(r.effectivePeriod?.end) ?? start;
   // One administration is an event in the past; "in-progress" means the infusion is running now.
@@ -264,7 +285,8 @@ export function extractMedications(input: MedicationInput): MedicationFindings {
 
   const activeMedications = buildActive(episodes);
   const therapies = buildLines(input, episodes);
-  return { therapies, activeMedications };
+  const unidentified = episodes.flatMap((e) => (e.unresolved ? [`${e.source} → ${e.unresolved}`] : []));
+  return { therapies, activeMedications, unidentified };
 }
 
 function buildActive(episodes: Episode[]): ActiveMedication[] {

@@ -13,6 +13,7 @@ import { extractDisease } from './extract-conditions.ts';
 import { extractMeasurements } from './extract-measurements.ts';
 import { extractMedications } from './extract-medications.ts';
 import { extractPatient } from './extract-patient.ts';
+import { MEDICATION_REFERENCES_QUERY } from './fetch-record.ts';
 import { dataRequirements, requirementForUrl } from './queries.ts';
 import { type AnyResource, asArray, isResource, isString, parseReference } from './read.ts';
 import { triageObservations } from './triage.ts';
@@ -191,21 +192,38 @@ export function toSnapshot(
       notes,
     }),
   );
-  const meds = safe('Medications', { therapies: [], activeMedications: [] }, () =>
-    extractMedications({
-      kb,
-      requests: of('MedicationRequest'),
-      statements: of('MedicationStatement'),
-      administrations: of('MedicationAdministration'),
-      observations: triage.disease,
-      resolve,
-      cnsConditionRefs: disease.cnsConditionRefs,
-      notes,
-    }),
+  const meds = safe(
+    'Medications',
+    { therapies: [], activeMedications: [], unidentified: [] as string[] },
+    () =>
+      extractMedications({
+        kb,
+        requests: of('MedicationRequest'),
+        statements: of('MedicationStatement'),
+        administrations: of('MedicationAdministration'),
+        observations: triage.disease,
+        resolve,
+        cnsConditionRefs: disease.cnsConditionRefs,
+        notes,
+      }),
   );
   const measurements = safe('Measurements', [], () =>
     extractMeasurements({ kb, observations: triage.measurements, notes }),
   );
+
+  // [clinical spec §5] A medication that cannot be identified is never silently dropped: it makes
+  // history and interactions "could not check". One gap, unless the reference reads already made one.
+  const medicationGaps: DataGap[] =
+    meds.unidentified.length > 0 && !gaps.some((g) => g.query === MEDICATION_REFERENCES_QUERY)
+      ? [
+          {
+            domains: ['medications'],
+            query: MEDICATION_REFERENCES_QUERY,
+            reason: 'unresolved-reference',
+            detail: `${meds.unidentified.length} medication(s) name a Medication that is not in the record (${meds.unidentified.slice(0, 3).join('; ')}${meds.unidentified.length > 3 ? '; …' : ''}): those drugs are unknown.`,
+          },
+        ]
+      : [];
 
   const snapshot: PatientSnapshot = {
     patient: extractPatient(patient, patientId),
@@ -215,7 +233,7 @@ export function toSnapshot(
     therapies: meds.therapies,
     activeMedications: meds.activeMedications,
     measurements,
-    dataGaps: [...gaps, ...flat.truncated],
+    dataGaps: [...gaps, ...flat.truncated, ...medicationGaps],
     notes,
   };
   if (disease.nsclc) snapshot.nsclc = disease.nsclc;

@@ -9,6 +9,7 @@ const REASON: Record<DataGap['reason'], string> = {
   truncated: 'too many results: only part was read',
   'not-requested': 'not requested',
   'invalid-response': 'the answer was not usable',
+  'unresolved-reference': 'a referenced resource could not be found',
 };
 
 /**

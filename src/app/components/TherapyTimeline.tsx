@@ -130,6 +130,11 @@ export function TherapyTimeline({
   return (
     <section className="panel" aria-labelledby="timeline-h">
       <h2 id="timeline-h">Therapy history</h2>
+      {therapy.couldNotCheck ? (
+        <p className="warn">
+          <span aria-hidden="true">✕ </span>Could not check: {therapy.couldNotCheck}
+        </p>
+      ) : null}
       <p className="muted">
         Line {therapy.lineNumber} of therapy next;{' '}
         {therapy.tkiNaive ? 'TKI-naive' : `progressed on ${therapy.progressedOn.join(', ') || 'a prior TKI'}`}

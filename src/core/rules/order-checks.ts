@@ -41,6 +41,8 @@ export interface OrderContext {
   config: EvaluateConfig;
   /** Pre-therapy checks already evaluated for each candidate and drafted TKI. */
   checks: readonly AgentChecks[];
+  /** Why history and interactions could not be checked (a medication gap), if so. */
+  therapyCouldNotCheck?: string;
 }
 
 const preferredDrugs = (rec: TherapyRecommendation | null) =>
@@ -188,6 +190,18 @@ export function evaluateOrders(drafts: readonly DraftOrder[], ctx: OrderContext)
     const agent = kb.agents.get(draft.drug);
     if (agent?.kind === 'tki') {
       findings.push(...concordanceFindings(draft, agent, ctx));
+      const unchecked = ctx.therapyCouldNotCheck;
+      if (unchecked)
+        findings.push({
+          draft: draft.ref,
+          drug: agent.id,
+          topic: 'drug-interaction',
+          code: 'could-not-check',
+          severity: 'warning',
+          message: `${displayName(kb, agent.id)}: ${unchecked}`,
+          evidence: [],
+          alternatives: [],
+        });
       const others = [...active, ...draftsAsOthers.filter((o) => o.sources[0] !== draft.ref)];
       for (const ix of evaluateInteractions(kb, agent, others)) {
         findings.push({

@@ -3,7 +3,7 @@
  * line number the recommendations apply to (clinical spec §2 "line / situation").
  */
 import { byDateDesc, toTime } from '../dates.ts';
-import type { IsoDate, Notice, TherapyHistorySummary, TherapyLine } from '../model.ts';
+import type { DataGap, IsoDate, Notice, TherapyHistorySummary, TherapyLine } from '../model.ts';
 
 /** Lines that end within this many days of each other are one line (e.g. carboplatin + pemetrexed). */
 const SAME_LINE_DAYS = 30;
@@ -55,7 +55,21 @@ export function progressionEvents(lines: readonly TherapyLine[]): ProgressionEve
   return events.sort(byDateDesc);
 }
 
-export function summariseTherapy(lines: readonly TherapyLine[]): {
+/**
+ * [clinical spec §5] A failed medication query or an unidentified medication is never silence:
+ * history and interactions say "could not check", in plain words, with what failed.
+ */
+export function medicationsCouldNotCheck(gaps: readonly DataGap[]): string | undefined {
+  const failed = gaps.filter((g) => g.domains.includes('medications'));
+  if (!failed.length) return undefined;
+  const what = [...new Set(failed.map((g) => g.detail || g.reason))].join('; ');
+  return `Treatment history and drug interactions could not be checked completely (${what}). A drug already given, or one that interacts, may be missing here: review the medication record.`;
+}
+
+export function summariseTherapy(
+  lines: readonly TherapyLine[],
+  gaps: readonly DataGap[] = [],
+): {
   summary: TherapyHistorySummary;
   /** Progression events, latest first (testing at progression reads them too). */
   events: ProgressionEvent[];
@@ -105,6 +119,7 @@ export function summariseTherapy(lines: readonly TherapyLine[]): {
   const active = sorted.filter((l) => l.status === 'active' && isSystemic(l));
   const current = active.find((l) => l.kind === 'tki') ?? active[active.length - 1];
   const tkiNaive = !events.some((e) => e.kind === 'tki' && e.agent !== null);
+  const couldNotCheck = medicationsCouldNotCheck(gaps);
 
   return {
     summary: {
@@ -114,6 +129,7 @@ export function summariseTherapy(lines: readonly TherapyLine[]): {
       tkiNaive,
       progressedOn,
       presumedProgression: presumed,
+      ...(couldNotCheck ? { couldNotCheck } : {}),
     },
     events,
     notices,

@@ -1,0 +1,60 @@
+/**
+ * Interaction cards at patient-view: one card per current medication that interacts with a TKI
+ * the patient may be offered, so "lorlatinib + carbamazepine: contraindicated" stands on its own
+ * card with its indicator instead of inside the therapy card's detail. Order-time interactions are
+ * the order cards' (order-findings.ts).
+ */
+import type { Assessment, InteractionFinding, Severity } from '../../src/core/model.ts';
+import type { Card } from '../schemas.ts';
+import {
+  type CardContext,
+  citations,
+  generic,
+  links,
+  md,
+  OVERRIDE_REASONS,
+  plain,
+  source,
+  stableUuid,
+  summary,
+} from './card-kit.ts';
+
+const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+
+export function interactionCards(a: Assessment, ctx: CardContext): Card[] {
+  const byDrug = new Map<string, InteractionFinding[]>();
+  for (const i of a.interactions) {
+    if (i.severity === 'info') continue;
+    byDrug.set(i.with.drug, [...(byDrug.get(i.with.drug) ?? []), i]);
+  }
+  return [...byDrug.entries()].map(([drug, group]) => {
+    const sorted = [...group].sort((x, y) => RANK[y.severity] - RANK[x.severity]);
+    const worst = sorted[0] as InteractionFinding;
+    const agents = (severity: Severity) =>
+      sorted.filter((i) => i.severity === severity).map((i) => generic(i.agent));
+    const critical = agents('critical');
+    const warning = agents('warning');
+    const parts = [
+      critical.length ? `avoid ${critical.join(', ')}` : '',
+      warning.length ? `caution with ${warning.join(', ')}` : '',
+    ].filter(Boolean);
+    const evidence = [...new Set(sorted.flatMap((i) => i.evidence))];
+    return {
+      uuid: stableUuid(ctx.hookInstance, ctx.serviceId, 'interaction', drug),
+      summary: summary(`${plain(worst.with.display)}: ${parts.join('; ')}`),
+      detail: [
+        sorted
+          .map(
+            (i) =>
+              `- **${generic(i.agent)}**: ${md(i.message)}${i.verified ? '' : ' *(label wording not verified)*'}`,
+          )
+          .join('\n'),
+        citations(ctx.kb, evidence),
+      ].join('\n\n'),
+      indicator: worst.severity,
+      source: source(ctx, 'drug-interaction', evidence),
+      overrideReasons: OVERRIDE_REASONS,
+      links: links(ctx, evidence),
+    };
+  });
+}

@@ -1,0 +1,316 @@
+/**
+ * Every sample patient's expected outcome (`sandbox/patients/catalog.json`), the way a user meets
+ * it: the sandbox FHIR server over HTTP, prefetch filled as the sandbox EHR page fills it (its own
+ * API client and hook builders), the CDS service called with the JWTs that page signs, and cards
+ * back. Each patient twice: with prefetch, and with none (the service queries `fhirServer` itself).
+ * Then the medication failure modes: an EHR whose medication searches fail, and prefetch that
+ * references Medications the service cannot read.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApi } from '../../../sandbox/ehr/api.ts';
+import {
+  buildHookRequest,
+  draftFromOrderable,
+  orderSelectContext,
+  orderSignContext,
+  patientViewContext,
+  SERVICE_FOR_HOOK,
+} from '../../../sandbox/ehr/hooks.ts';
+import type {
+  Card,
+  CdsRequest,
+  Discovery,
+  HookFhirResponse,
+  HookName,
+  Orderable,
+  Resource,
+  Session,
+} from '../../../sandbox/ehr/types.ts';
+import { SAMPLE_CATALOG, type SampleCatalogEntry } from '../../../sandbox/patients/load.ts';
+import { type Sandbox, startSandbox } from '../../../sandbox/server.ts';
+import { getKnowledge } from '../../../src/knowledge/index.ts';
+
+const kb = getKnowledge();
+const USER = 'Practitioner/sandbox-oncologist';
+const RANK = { info: 0, warning: 1, critical: 2 } as const;
+type Severity = keyof typeof RANK;
+
+let sandbox: Sandbox;
+let api: ReturnType<typeof createApi>;
+let session: Session;
+let discovery: Discovery;
+let orderables: Orderable[];
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ port: 0, feedbackDataDir: 'memory://', logLevel: 'silent' });
+  api = createApi({ origin: sandbox.base });
+  session = await api.session();
+  discovery = await api.discovery(session);
+  orderables = await api.orderables();
+}, 60_000);
+
+afterAll(async () => {
+  await sandbox?.close();
+});
+
+const topicOf = (c: Card) => c.source.topic?.code;
+const cardText = (cards: readonly Card[]) => cards.map((c) => `${c.summary}\n${c.detail ?? ''}`).join('\n');
+const sorted = (xs: Iterable<string>) => [...xs].sort();
+
+interface Chart {
+  userId: string;
+  patientId: string;
+  encounterId: string;
+}
+
+const chartOf = (e: SampleCatalogEntry): Chart => ({
+  userId: USER,
+  patientId: e.id,
+  encounterId: `${e.id}-enc`,
+});
+
+/** Fills prefetch (or not) through the sandbox back end and calls the service, as the EHR page does. */
+async function callHook(
+  hook: HookName,
+  chart: Chart,
+  context: Record<string, unknown>,
+  withPrefetch: boolean,
+  edit: (req: CdsRequest) => CdsRequest = (r) => r,
+): Promise<Card[]> {
+  const serviceId = SERVICE_FOR_HOOK[hook];
+  const service = discovery.services.find((s) => s.id === serviceId);
+  const fhir: HookFhirResponse = await api.hookFhir({
+    patientId: chart.patientId,
+    userId: chart.userId,
+    encounterId: chart.encounterId,
+    ...(withPrefetch && service?.prefetch ? { prefetch: service.prefetch } : {}),
+  });
+  const body = buildHookRequest({
+    hook,
+    hookInstance: crypto.randomUUID(),
+    context,
+    fhir,
+    sendPrefetch: withPrefetch,
+  });
+  const res = await api.callService(session, serviceId, edit(body));
+  return res.cards;
+}
+
+function draftOf(drug: string, chart: Chart, id: string): Resource {
+  const orderable = orderables.find((o) => o.name === drug);
+  if (!orderable) throw new Error(`the sandbox order list has no ${drug}`);
+  return draftFromOrderable(orderable, chart, id);
+}
+
+/** The agent a therapy-selection suggestion would order, and its tier. */
+function optionsOf(card: Card | undefined): { preferred: string[]; other: string[] } {
+  const out = { preferred: [] as string[], other: [] as string[] };
+  for (const s of card?.suggestions ?? []) {
+    const tier = s.extension?.['urn:alk-ros1-cds:preference'];
+    const drug = s.actions?.[0]?.resource?.medicationCodeableConcept as { text?: string } | undefined;
+    if (drug?.text && (tier === 'preferred' || tier === 'other')) out[tier].push(drug.text);
+  }
+  return out;
+}
+
+/** The card topic a finding code shows under (an order without a biomarker is also a testing concern). */
+const ORDER_TOPIC: Record<string, string> = {
+  interaction: 'drug-interaction',
+  'pretherapy-check': 'pretherapy-checks',
+  'no-confirmed-biomarker': 'order-concordance|biomarker-testing',
+};
+
+const modes = [
+  ['with prefetch', true],
+  ['without prefetch (fallback through fhirServer)', false],
+] as const;
+
+describe.each(modes)('every sample patient over HTTP, %s', (_mode, withPrefetch) => {
+  it.each(SAMPLE_CATALOG.map((e) => [e.id, e] as const))('%s', async (_id, entry) => {
+    const exp = entry.expect;
+    const chart = chartOf(entry);
+
+    const view = await callHook('patient-view', chart, patientViewContext(chart), withPrefetch);
+    // A clean read: nothing on any card says part of the record could not be read.
+    expect(cardText(view)).not.toMatch(/could not (be )?check/i);
+
+    const therapy = view.find((c) => topicOf(c) === 'therapy-selection');
+    if (exp.situation === null) {
+      expect(therapy).toBeUndefined();
+    } else {
+      const agents = (ids: readonly string[]) => ids.filter((id) => kb.agents.has(id));
+      const options = optionsOf(therapy);
+      expect(sorted(options.preferred)).toEqual(sorted(agents(exp.preferred)));
+      if (exp.other) expect(sorted(options.other)).toEqual(sorted(agents(exp.other)));
+      for (const avoided of exp.avoid ?? []) {
+        expect(options.preferred).not.toContain(avoided);
+        expect(options.other).not.toContain(avoided);
+      }
+    }
+
+    // Interactions with current medications: one card per interacting drug, at its worst severity.
+    const interacting = new Map<string, Severity>();
+    for (const i of exp.interactions) {
+      if (i.severity === 'info') continue;
+      const was = interacting.get(i.with);
+      if (!was || RANK[i.severity] > RANK[was]) interacting.set(i.with, i.severity);
+    }
+    const ixCards = view.filter((c) => topicOf(c) === 'drug-interaction');
+    expect(ixCards).toHaveLength(interacting.size);
+    for (const [drug, severity] of interacting) {
+      const card = ixCards.find((c) => c.summary.toLowerCase().includes(drug));
+      expect(card?.indicator, `${drug}: ${cardText(ixCards)}`).toBe(severity);
+    }
+
+    // Order-select with each drug the catalog names, drafted as the EHR page drafts it.
+    for (const [drug, findings] of Object.entries(exp.orders ?? {})) {
+      const draft = draftOf(drug, chart, `draft-${drug}-${crypto.randomUUID().slice(0, 8)}`);
+      const cards = await callHook(
+        'order-select',
+        chart,
+        orderSelectContext(chart, [draft], [draft.id as string]),
+        withPrefetch,
+      );
+      if (findings.length === 0) {
+        expect(cards.map((c) => c.summary)).toEqual([]);
+        continue;
+      }
+      const worst = new Map<string, Severity>();
+      for (const f of findings) {
+        const topic = ORDER_TOPIC[f.code] ?? 'order-concordance';
+        const was = worst.get(topic);
+        if (!was || RANK[f.severity] > RANK[was]) worst.set(topic, f.severity);
+      }
+      for (const [topic, severity] of worst) {
+        const card = cards.find((c) => topic.split('|').includes(topicOf(c) ?? ''));
+        expect(card?.indicator, `${drug} → ${topic}: ${cards.map((c) => c.summary).join(' | ')}`).toBe(
+          severity,
+        );
+      }
+    }
+  });
+});
+
+describe('carbamazepine (a strong CYP3A inducer named by medicationReference only)', () => {
+  const entry = SAMPLE_CATALOG.find((e) => e.id === 'alk-carbamazepine') as SampleCatalogEntry;
+  const chart = chartOf(entry);
+  const lorlatinibCritical = (cards: readonly Card[]) =>
+    cards.find(
+      (c) =>
+        topicOf(c) === 'drug-interaction' &&
+        c.indicator === 'critical' &&
+        /carbamazepine/i.test(c.summary) &&
+        /lorlatinib/i.test(`${c.summary} ${c.detail}`),
+    );
+
+  it.each(modes)(
+    'is a critical lorlatinib card at patient-view, order-select and order-sign, %s',
+    async (_m, withPrefetch) => {
+      const view = await callHook('patient-view', chart, patientViewContext(chart), withPrefetch);
+      expect(lorlatinibCritical(view), cardText(view)).toBeDefined();
+
+      const selected = draftOf('lorlatinib', chart, `sel-${crypto.randomUUID().slice(0, 8)}`);
+      const select = await callHook(
+        'order-select',
+        chart,
+        orderSelectContext(chart, [selected], [selected.id as string]),
+        withPrefetch,
+      );
+      expect(lorlatinibCritical(select), cardText(select)).toBeDefined();
+
+      const signed = draftOf('lorlatinib', chart, `sign-${crypto.randomUUID().slice(0, 8)}`);
+      const sign = await callHook('order-sign', chart, orderSignContext(chart, [signed]), withPrefetch);
+      expect(lorlatinibCritical(sign), cardText(sign)).toBeDefined();
+    },
+  );
+
+  it('with prefetch but no fhirServer to read the Medication from: says interactions could not be checked, at warning when lorlatinib is drafted', async () => {
+    const withoutServer = (req: CdsRequest): CdsRequest => {
+      const { fhirServer: _s, fhirAuthorization: _a, ...rest } = req;
+      return rest as CdsRequest;
+    };
+    const view = await callHook('patient-view', chart, patientViewContext(chart), true, withoutServer);
+    const therapy = view.find((c) => topicOf(c) === 'therapy-selection');
+    expect(therapy?.indicator).toBe('warning');
+    expect(`${therapy?.summary} ${therapy?.detail}`).toMatch(/could not be checked|not fully checked/i);
+
+    const draft = draftOf('lorlatinib', chart, `nosrv-${crypto.randomUUID().slice(0, 8)}`);
+    const select = await callHook(
+      'order-select',
+      chart,
+      orderSelectContext(chart, [draft], [draft.id as string]),
+      true,
+      withoutServer,
+    );
+    const warning = select.find(
+      (c) => topicOf(c) === 'drug-interaction' && /could not be checked/i.test(c.summary),
+    );
+    expect(warning?.indicator, cardText(select)).toBe('warning');
+  });
+});
+
+describe('an EHR whose medication searches fail', () => {
+  let proxy: Server;
+  let proxyBase: string;
+  const failed: string[] = [];
+
+  beforeAll(async () => {
+    // Forwards to the sandbox FHIR server; every Medication* request answers 500 with an OperationOutcome.
+    const upstream = new URL(`${sandbox.base}/fhir`);
+    proxy = createServer(async (req, res) => {
+      const path = (req.url ?? '/').replace(/^\/fhir/, '');
+      if (/^\/Medication/.test(path)) {
+        failed.push(path);
+        res.writeHead(500, { 'content-type': 'application/fhir+json' });
+        res.end(
+          JSON.stringify({
+            resourceType: 'OperationOutcome',
+            issue: [{ severity: 'error', code: 'exception', diagnostics: 'medication service down' }],
+          }),
+        );
+        return;
+      }
+      const answer = await fetch(`${upstream.href}${path}`, {
+        headers: { authorization: String(req.headers.authorization ?? ''), accept: 'application/fhir+json' },
+      });
+      const text = (await answer.text()).replaceAll(upstream.href, proxyBase);
+      res.writeHead(answer.status, { 'content-type': 'application/fhir+json' });
+      res.end(text);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    proxyBase = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/fhir`;
+  });
+
+  afterAll(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
+
+  const throughProxy = (req: CdsRequest): CdsRequest => ({ ...req, fhirServer: proxyBase });
+
+  it('makes every card that depends on medications say so, and never reads the patient as TKI-naive silently', async () => {
+    const entry = SAMPLE_CATALOG.find((e) => e.id === 'alk-after-alectinib') as SampleCatalogEntry;
+    const chart = chartOf(entry);
+    const view = await callHook('patient-view', chart, patientViewContext(chart), false, throughProxy);
+    expect(failed.length).toBeGreaterThanOrEqual(3);
+    const therapy = view.find((c) => topicOf(c) === 'therapy-selection');
+    expect(therapy?.indicator).toBe('warning');
+    expect(`${therapy?.summary}\n${therapy?.detail}`).toMatch(
+      /treatment history and drug interactions could not be checked/i,
+    );
+    expect(therapy?.detail).toMatch(/HTTP 500/);
+
+    const draft = draftOf('alectinib', chart, `fail-${crypto.randomUUID().slice(0, 8)}`);
+    const select = await callHook(
+      'order-select',
+      chart,
+      orderSelectContext(chart, [draft], [draft.id as string]),
+      false,
+      throughProxy,
+    );
+    const warning = select.find(
+      (c) => topicOf(c) === 'drug-interaction' && /could not be checked/i.test(c.summary),
+    );
+    expect(warning?.indicator, cardText(select)).toBe('warning');
+    expect(warning?.detail).toMatch(/review the medication record/i);
+  });
+});
