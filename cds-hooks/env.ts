@@ -4,6 +4,7 @@
  * reads process.env. Fails fast with a readable message; no default secrets.
  */
 import { z } from 'zod';
+import { DEFAULT_MAX_BODY_BYTES } from './app.ts';
 import { parseTrustedIssuers, type TrustedIssuer } from './auth/index.ts';
 
 const csv = (v: string | undefined) =>
@@ -24,6 +25,7 @@ const Env = z.object({
   FHIR_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
   FHIR_DEADLINE_MS: z.coerce.number().int().positive().default(3000),
   FHIR_MAX_PAGES: z.coerce.number().int().positive().default(20),
+  MAX_BODY_BYTES: z.coerce.number().int().min(64 * 1024).default(DEFAULT_MAX_BODY_BYTES),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -39,6 +41,7 @@ export interface ServeConfig {
   fhirTimeoutMs: number;
   fhirDeadlineMs: number;
   fhirMaxPages: number;
+  maxBodyBytes: number;
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
 }
 
@@ -68,6 +71,7 @@ export function readServeConfig(env: Record<string, string | undefined> = proces
     fhirTimeoutMs: e.FHIR_TIMEOUT_MS,
     fhirDeadlineMs: e.FHIR_DEADLINE_MS,
     fhirMaxPages: e.FHIR_MAX_PAGES,
+    maxBodyBytes: e.MAX_BODY_BYTES,
     logLevel: e.LOG_LEVEL,
   };
 }

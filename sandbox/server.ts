@@ -96,6 +96,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const port = (server.address() as AddressInfo).port;
   const base = `http://localhost:${port}`;
   const fhirBase = `${base}/fhir`;
+  const openFhirBase = `${base}/open/fhir`;
   const appLaunchUrl = `${base}/app/launch.html`;
   const cdsIssuer = `${base}/sandbox`;
   const kb = getKnowledge();
@@ -130,9 +131,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const fhir = createFhirRoutes({
     store,
     fhirBase,
-    introspect: auth.introspect,
-    smartConfiguration: auth.smartConfiguration,
+    access: { kind: 'smart', introspect: auth.introspect, smartConfiguration: auth.smartConfiguration },
   });
+  const openFhir = createFhirRoutes({ store, fhirBase: openFhirBase, access: { kind: 'open' } });
   const cds = createApp({
     kb,
     config: {
@@ -174,6 +175,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   root.get('/health', cdsHandler);
   root.all('/fhir', (c) => c.redirect('/fhir/metadata'));
   root.all('/fhir/*', (c) => fhir.fetch(c.req.raw, c.env));
+  root.all('/open/fhir', (c) => c.redirect('/open/fhir/metadata'));
+  root.all('/open/fhir/*', (c) => openFhir.fetch(c.req.raw, c.env));
   root.get('/auth/jwks.json', (c) => c.json(keys.jwks()));
   root.route('/auth', auth.routes);
   root.get('/sandbox/jwks.json', (c) => c.json(keys.jwks()));

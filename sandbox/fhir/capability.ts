@@ -74,9 +74,10 @@ export const INCLUDE_FIELDS: Readonly<Record<string, string>> = {
 
 const includesOf = (type: string) => Object.keys(INCLUDE_FIELDS).filter((i) => i.startsWith(`${type}:`));
 
+/** The server's CapabilityStatement; `smart` (its SMART configuration) is absent for the open endpoint. */
 export function capabilityStatement(
   fhirBase: string,
-  smart: Record<string, unknown>,
+  smart: Record<string, unknown> | undefined,
 ): Record<string, unknown> {
   return {
     resourceType: 'CapabilityStatement',
@@ -90,28 +91,30 @@ export function capabilityStatement(
     rest: [
       {
         mode: 'server',
-        security: {
-          cors: true,
-          service: [
-            {
-              coding: [
+        security: smart
+          ? {
+              cors: true,
+              service: [
                 {
-                  system: 'http://terminology.hl7.org/CodeSystem/restful-security-service',
-                  code: 'SMART-on-FHIR',
+                  coding: [
+                    {
+                      system: 'http://terminology.hl7.org/CodeSystem/restful-security-service',
+                      code: 'SMART-on-FHIR',
+                    },
+                  ],
                 },
               ],
-            },
-          ],
-          extension: [
-            {
-              url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
               extension: [
-                { url: 'authorize', valueUri: smart.authorization_endpoint },
-                { url: 'token', valueUri: smart.token_endpoint },
+                {
+                  url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+                  extension: [
+                    { url: 'authorize', valueUri: smart.authorization_endpoint },
+                    { url: 'token', valueUri: smart.token_endpoint },
+                  ],
+                },
               ],
-            },
-          ],
-        },
+            }
+          : { cors: true, description: 'Open, read-only: synthetic sandbox data, no token needed.' },
         resource: SERVED_TYPES.map((type) => ({
           type,
           interaction: [{ code: 'read' }, { code: 'search-type' }],

@@ -4,6 +4,11 @@
  * router lacks: `/metadata`, SMART discovery, bearer tokens checked against the authorization
  * server (scopes, patient compartment), bare patient ids in reference searches, `_include` of
  * referenced Medications, `fullUrl`s and `next` links for paging. Read-only.
+ *
+ * The same routes also serve the open endpoint (`/open/fhir`): the same sample data with no token,
+ * for clients that cannot send one (the CDS Hooks sandbox: "Cannot configure secured FHIR
+ * endpoints"; the SMART Health IT launcher's proxy, which drops `Authorization`). It is as local as
+ * the rest of the sandbox: synthetic patients on 127.0.0.1 unless `HOST` says otherwise.
  */
 import { getStatus, normalizeOperationOutcome } from '@medplum/core';
 import { type FhirRequest, FhirRouter, type MemoryRepository } from '@medplum/fhir-router';
@@ -18,11 +23,24 @@ type R = Record<string, unknown>;
 
 export interface FhirRoutesOptions {
   store: SandboxStore;
-  /** e.g. `http://localhost:3000/fhir` */
+  /** e.g. `http://localhost:3000/fhir`; its path is where the routes are mounted. */
   fhirBase: string;
-  introspect(token: string): AccessGrant | undefined;
-  smartConfiguration(): R;
+  /**
+   * Who may read. A SMART-protected endpoint checks bearer tokens against the authorization server;
+   * the open endpoint lets anyone read (and search, naming a patient) without one.
+   */
+  access:
+    | { kind: 'smart'; introspect(token: string): AccessGrant | undefined; smartConfiguration(): R }
+    | { kind: 'open' };
 }
+
+/** What the open endpoint allows: reads and searches of everything it serves, no patient binding. */
+const OPEN_GRANT: AccessGrant = {
+  clientId: 'open-endpoint',
+  scopes: [],
+  grants: [{ context: 'user', type: '*', read: true, search: true }],
+  expiresAt: Number.POSITIVE_INFINITY,
+};
 
 type Outcome = ReturnType<typeof normalizeOperationOutcome>;
 
@@ -40,9 +58,9 @@ const fhirResponse = (status: number, body: unknown, headers: Record<string, str
 const refId = (value: string) => value.replace(/^.*\bPatient\//, '');
 
 export function createFhirRoutes(options: FhirRoutesOptions): Hono {
-  const { store, fhirBase } = options;
+  const { store, fhirBase, access } = options;
   const router = new FhirRouter();
-  const app = new Hono().basePath('/fhir');
+  const app = new Hono().basePath(new URL(fhirBase).pathname.replace(/\/+$/, ''));
   // Bearer tokens, no cookies: any origin may call (an app on the Vite dev server, for one).
   app.use('*', cors({ origin: '*', allowHeaders: ['Authorization', 'Content-Type', 'Accept'], maxAge: 600 }));
 
@@ -64,8 +82,14 @@ export function createFhirRoutes(options: FhirRoutesOptions): Hono {
     }
   }
 
-  app.get('/.well-known/smart-configuration', (c) => c.json(options.smartConfiguration()));
-  app.get('/metadata', () => fhirResponse(200, capabilityStatement(fhirBase, options.smartConfiguration())));
+  if (access.kind === 'smart')
+    app.get('/.well-known/smart-configuration', (c) => c.json(access.smartConfiguration()));
+  app.get('/metadata', () =>
+    fhirResponse(
+      200,
+      capabilityStatement(fhirBase, access.kind === 'smart' ? access.smartConfiguration() : undefined),
+    ),
+  );
 
   app.all('*', async (c) => {
     if (c.req.method !== 'GET')
@@ -73,14 +97,14 @@ export function createFhirRoutes(options: FhirRoutesOptions): Hono {
         allow: 'GET',
       });
     const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
-    const grant = bearer ? options.introspect(bearer) : undefined;
+    const grant = access.kind === 'open' ? OPEN_GRANT : bearer ? access.introspect(bearer) : undefined;
     if (!grant)
       return fhirResponse(401, outcome('error', 'login', 'a valid bearer token is required'), {
         'www-authenticate': 'Bearer realm="sandbox-fhir"',
       });
 
     const url = new URL(c.req.url);
-    const path = url.pathname.replace(/^.*?\/fhir\/?/, '');
+    const path = url.pathname.slice(new URL(fhirBase).pathname.length).replace(/^\/+/, '');
     const [type = '', id, ...rest] = path.split('/');
     if (!SERVED_TYPES.includes(type) || rest.length > 0)
       return fhirResponse(404, outcome('error', 'not-found', `no such endpoint: ${path}`));

@@ -59,10 +59,7 @@ function AtAGlance({ a }: { a: Assessment }) {
                 Could not check: the medication record could not be read completely
               </strong>
             ) : (
-              <>
-                {a.therapy.tkiNaive ? 'TKI-naive' : `Progressed on ${a.therapy.progressedOn.join(', ')}`};
-                line {a.therapy.lineNumber} next
-              </>
+              `${a.therapy.tkiNaive ? 'TKI-naive' : `Progressed on ${a.therapy.progressedOn.join(', ')}`}; line ${a.therapy.lineNumber} next`
             )}
           </dd>
         </div>

@@ -97,8 +97,7 @@ beforeAll(async () => {
   const fhir = createFhirRoutes({
     store,
     fhirBase: FHIR,
-    introspect: auth.introspect,
-    smartConfiguration: auth.smartConfiguration,
+    access: { kind: 'smart', introspect: auth.introspect, smartConfiguration: auth.smartConfiguration },
   });
   app.all('/fhir/*', (c) => fhir.fetch(c.req.raw));
 }, 60_000);
