@@ -25,7 +25,11 @@ const Env = z.object({
   FHIR_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
   FHIR_DEADLINE_MS: z.coerce.number().int().positive().default(3000),
   FHIR_MAX_PAGES: z.coerce.number().int().positive().default(20),
-  MAX_BODY_BYTES: z.coerce.number().int().min(64 * 1024).default(DEFAULT_MAX_BODY_BYTES),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .default(DEFAULT_MAX_BODY_BYTES),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_BODY_BYTES } from '../../../cds-hooks/app.ts';
 import { readServeConfig } from '../../../cds-hooks/env.ts';
 
-const ISSUERS = JSON.stringify([{ iss: 'https://ehr.example.org', jwks_url: 'https://ehr.example.org/jwks' }]);
+const ISSUERS = JSON.stringify([
+  { iss: 'https://ehr.example.org', jwks_url: 'https://ehr.example.org/jwks' },
+]);
 
 describe('MAX_BODY_BYTES', () => {
   it('defaults to 16 MiB', () => {
