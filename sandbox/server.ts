@@ -57,6 +57,11 @@ export interface SandboxOptions {
   logLevel?: string;
   /** "Today" for the sample patients' dates. */
   today?: Date;
+  /**
+   * More FHIR servers the built app may be launched from (regular expressions, added to its
+   * launch-config.json `issMatch`): e.g. a local SMART launcher whose proxy fronts `/open/fhir`.
+   */
+  appIssuers?: string[];
 }
 
 export interface Sandbox {
@@ -191,7 +196,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const shipped = existsSync(file) ? JSON.parse(await readFile(file, 'utf8')) : {};
     const escaped = fhirBase.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     return c.json(
-      { ...shipped, clientId: APP_CLIENT_ID, issMatch: [escaped, ...(shipped.issMatch ?? [])] },
+      {
+        ...shipped,
+        clientId: APP_CLIENT_ID,
+        issMatch: [escaped, ...(options.appIssuers ?? []), ...(shipped.issMatch ?? [])],
+      },
       200,
       { 'cache-control': 'no-cache' },
     );
