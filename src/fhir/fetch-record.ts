@@ -175,7 +175,8 @@ async function readResource(
   count: () => void,
 ): Promise<Json> {
   const url = underBase(source.base, path);
-  if (!url) throw new QueryFailure('invalid-response', `${path} is outside the FHIR server`);
+  if (!url)
+    throw new QueryFailure('unresolved-reference', `${path} is on another server; it was not requested`);
   count();
   const body = await source.get(url);
   if (!isObject(body) || body.resourceType !== type) throw notA(type, body);
@@ -208,9 +209,9 @@ function flatResources(input: readonly unknown[]): Json[] {
 }
 
 /**
- * `Medication/id` references of medication resources whose Medication is not in `resources`
- * (contained `#id` targets are left to the reader, which finds them inside their resource).
- * Absolute references count when they name the same `Medication/id`.
+ * References (as written) of medication resources whose Medication is not in `resources`, one per
+ * `Medication/id`. Contained `#id` targets are left to the reader, which finds them inside their
+ * resource. An absolute reference is kept absolute: it is read only if it is under the FHIR base.
  */
 export function missingMedications(resources: readonly unknown[]): string[] {
   const all = flatResources(resources);
@@ -219,15 +220,15 @@ export function missingMedications(resources: readonly unknown[]): string[] {
       .filter((r) => r.resourceType === 'Medication' && typeof r.id === 'string')
       .map((m) => `Medication/${m.id}`),
   );
-  const wanted = new Set<string>();
+  const wanted = new Map<string, string>();
   for (const r of all) {
     if (!MEDICATION_USERS.test(String(r.resourceType))) continue;
     const ref = isObject(r.medicationReference) ? r.medicationReference.reference : undefined;
     if (typeof ref !== 'string' || ref.startsWith('#')) continue;
     const m = /(?:^|\/)(Medication\/[A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(ref);
-    if (m?.[1] && !have.has(m[1])) wanted.add(m[1]);
+    if (m?.[1] && !have.has(m[1]) && !wanted.has(m[1])) wanted.set(m[1], ref);
   }
-  return [...wanted];
+  return [...wanted.values()];
 }
 
 /** Reads referenced Medications by id in one wave; what cannot be read is a gap. */
