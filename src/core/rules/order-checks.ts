@@ -48,8 +48,13 @@ export interface OrderContext {
 const preferredDrugs = (rec: TherapyRecommendation | null) =>
   (rec?.preferred ?? []).filter((o) => o.kind === 'drug').map((o) => o.id);
 
+/** The ALK/ROS1 status in words; a gene whose results could not be read says so, never "unknown". */
 function biomarkerPhrase(biomarkers: Record<Gene, GeneStatus>): string {
-  return `ALK ${biomarkers.ALK.status}, ROS1 ${biomarkers.ROS1.status}`;
+  const one = (g: Gene) =>
+    biomarkers[g].couldNotCheck && biomarkers[g].status !== 'positive'
+      ? `${g} results could not be read from the EHR`
+      : `${g} ${biomarkers[g].status}`;
+  return `${one('ALK')}, ${one('ROS1')}`;
 }
 
 function concordanceFindings(draft: DraftOrder, tki: Tki, ctx: OrderContext): OrderFinding[] {

@@ -251,47 +251,49 @@ describe('carbamazepine (a strong CYP3A inducer named by medicationReference onl
   });
 });
 
-describe('an EHR whose medication searches fail', () => {
-  let proxy: Server;
-  let proxyBase: string;
-  const failed: string[] = [];
-
+/** In front of the sandbox FHIR server: requests `fails` picks answer 500 with an OperationOutcome. */
+function failingEhr(fails: (path: string) => boolean) {
+  const state = { server: undefined as Server | undefined, base: '', failed: [] as string[] };
   beforeAll(async () => {
-    // Forwards to the sandbox FHIR server; every Medication* request answers 500 with an OperationOutcome.
-    const upstream = new URL(`${sandbox.base}/fhir`);
-    proxy = createServer(async (req, res) => {
+    const upstream = `${sandbox.base}/fhir`;
+    state.server = createServer(async (req, res) => {
       const path = (req.url ?? '/').replace(/^\/fhir/, '');
-      if (/^\/Medication/.test(path)) {
-        failed.push(path);
+      if (fails(path)) {
+        state.failed.push(path);
         res.writeHead(500, { 'content-type': 'application/fhir+json' });
         res.end(
           JSON.stringify({
             resourceType: 'OperationOutcome',
-            issue: [{ severity: 'error', code: 'exception', diagnostics: 'medication service down' }],
+            issue: [{ severity: 'error', code: 'exception', diagnostics: 'backend down' }],
           }),
         );
         return;
       }
-      const answer = await fetch(`${upstream.href}${path}`, {
+      const answer = await fetch(`${upstream}${path}`, {
         headers: { authorization: String(req.headers.authorization ?? ''), accept: 'application/fhir+json' },
       });
-      const text = (await answer.text()).replaceAll(upstream.href, proxyBase);
+      const text = (await answer.text()).replaceAll(upstream, state.base);
       res.writeHead(answer.status, { 'content-type': 'application/fhir+json' });
       res.end(text);
     });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    proxyBase = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/fhir`;
+    await new Promise<void>((resolve) => state.server?.listen(0, '127.0.0.1', resolve));
+    state.base = `http://127.0.0.1:${(state.server.address() as AddressInfo).port}/fhir`;
   });
+  afterAll(
+    () => new Promise<void>((resolve) => (state.server ? state.server.close(() => resolve()) : resolve())),
+  );
+  return state;
+}
 
-  afterAll(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
-
-  const throughProxy = (req: CdsRequest): CdsRequest => ({ ...req, fhirServer: proxyBase });
+describe('an EHR whose medication searches fail', () => {
+  const ehr = failingEhr((path) => /^\/Medication/.test(path));
+  const throughProxy = (req: CdsRequest): CdsRequest => ({ ...req, fhirServer: ehr.base });
 
   it('makes every card that depends on medications say so, and never reads the patient as TKI-naive silently', async () => {
     const entry = SAMPLE_CATALOG.find((e) => e.id === 'alk-after-alectinib') as SampleCatalogEntry;
     const chart = chartOf(entry);
     const view = await callHook('patient-view', chart, patientViewContext(chart), false, throughProxy);
-    expect(failed.length).toBeGreaterThanOrEqual(3);
+    expect(ehr.failed.length).toBeGreaterThanOrEqual(3);
     const therapy = view.find((c) => topicOf(c) === 'therapy-selection');
     expect(therapy?.indicator).toBe('warning');
     expect(`${therapy?.summary}\n${therapy?.detail}`).toMatch(
@@ -312,5 +314,37 @@ describe('an EHR whose medication searches fail', () => {
     );
     expect(warning?.indicator, cardText(select)).toBe('warning');
     expect(warning?.detail).toMatch(/review the medication record/i);
+  });
+});
+
+describe('an EHR whose biomarker searches fail', () => {
+  const ehr = failingEhr(
+    (path) => /^\/(DiagnosticReport|Observation)\?/.test(path) && !/category=[^&]*vital/.test(path),
+  );
+  const throughProxy = (req: CdsRequest): CdsRequest => ({ ...req, fhirServer: ehr.base });
+
+  it('says the results could not be read, and suggests no test order on that ground', async () => {
+    const entry = SAMPLE_CATALOG.find((e) => e.id === 'ros1-brain-mets') as SampleCatalogEntry;
+    const chart = chartOf(entry);
+    const view = await callHook('patient-view', chart, patientViewContext(chart), false, throughProxy);
+    expect(ehr.failed.length).toBeGreaterThan(0);
+    const testing = view.filter((c) => topicOf(c) === 'biomarker-testing');
+    expect(testing.map((c) => c.summary)).toEqual([
+      expect.stringMatching(/results could not be read from the EHR/),
+    ]);
+    expect(testing[0]?.suggestions ?? []).toEqual([]);
+    expect(view.find((c) => topicOf(c) === 'therapy-selection')).toBeUndefined();
+
+    const draft = draftOf('entrectinib', chart, `bm-${crypto.randomUUID().slice(0, 8)}`);
+    const select = await callHook(
+      'order-select',
+      chart,
+      orderSelectContext(chart, [draft], [draft.id as string]),
+      false,
+      throughProxy,
+    );
+    const concordance = select.find((c) => topicOf(c) === 'order-concordance');
+    expect(concordance?.detail).toMatch(/ROS1 results could not be read from the EHR/);
+    expect(concordance?.detail).not.toMatch(/ROS1 unknown/);
   });
 });
