@@ -23,6 +23,8 @@ export interface AppConfig extends HookConfig {
   corsOrigins: string[];
   /** Request bodies above this are refused with 413 (`MAX_BODY_BYTES`). */
   maxBodyBytes?: number;
+  /** Medication prefetch templates ask for `_include=…:medication` (`CDS_PREFETCH_INCLUDE_MEDICATIONS`). */
+  prefetchIncludeMedications?: boolean;
 }
 
 /**
@@ -161,7 +163,7 @@ export function createApp(deps: AppDeps): Hono {
       jti: auth.jti,
       outcome: 'ok',
     });
-    return c.json(discoveryDocument(kb));
+    return c.json(discoveryDocument(kb, { includeMedications: config.prefetchIncludeMedications === true }));
   });
 
   app.post('/cds-services/:id/feedback', async (c) => {

@@ -30,6 +30,7 @@ const Env = z.object({
     .int()
     .min(64 * 1024)
     .default(DEFAULT_MAX_BODY_BYTES),
+  CDS_PREFETCH_INCLUDE_MEDICATIONS: z.enum(['true', 'false']).default('false'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -46,6 +47,7 @@ export interface ServeConfig {
   fhirDeadlineMs: number;
   fhirMaxPages: number;
   maxBodyBytes: number;
+  prefetchIncludeMedications: boolean;
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
 }
 
@@ -76,6 +78,7 @@ export function readServeConfig(env: Record<string, string | undefined> = proces
     fhirDeadlineMs: e.FHIR_DEADLINE_MS,
     fhirMaxPages: e.FHIR_MAX_PAGES,
     maxBodyBytes: e.MAX_BODY_BYTES,
+    prefetchIncludeMedications: e.CDS_PREFETCH_INCLUDE_MEDICATIONS === 'true',
     logLevel: e.LOG_LEVEL,
   };
 }

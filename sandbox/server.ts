@@ -62,6 +62,8 @@ export interface SandboxOptions {
    * launch-config.json `issMatch`): e.g. a local SMART launcher whose proxy fronts `/open/fhir`.
    */
   appIssuers?: string[];
+  /** Discovery's medication prefetch templates ask for `_include=…:medication` (the sandbox honours it). */
+  prefetchIncludeMedications?: boolean;
 }
 
 export interface Sandbox {
@@ -149,6 +151,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       fhirTimeoutMs: 2000,
       fhirDeadlineMs: 3000,
       fhirMaxPages: 20,
+      prefetchIncludeMedications: options.prefetchIncludeMedications === true,
     },
     verifier: createJwtVerifier({
       trustedIssuers: [

@@ -201,17 +201,30 @@ export function toSearchUrl(req: DataRequirement, patientId: string): string {
   return `${req.resourceType}?${query({ patient: patientId, ...req.params, ...(req.searchOnlyParams ?? {}) })}`;
 }
 
-/** The CDS Hooks 2.0 prefetch template for a requirement. */
-export function toPrefetchTemplate(req: DataRequirement): string {
+export interface PrefetchOptions {
+  /**
+   * Ask for the referenced Medications with `_include=<Type>:medication`. Off by default: CDS Hooks
+   * 2.0 prefetch templates "MUST only make use of" reads, reference, token and date parameters,
+   * `_count` and `_sort` [https://cds-hooks.hl7.org/2.0/#prefetch-query-restrictions], so an EHR
+   * may drop such a key (Epic's prefetch is limited to those). For EHRs that honour it (HAPI, the
+   * CDS Hooks sandbox, the local sandbox) it saves the service the extra wave of Medication reads.
+   */
+  includeMedications?: boolean;
+}
+
+/** The CDS Hooks prefetch template for a requirement. */
+export function toPrefetchTemplate(req: DataRequirement, options: PrefetchOptions = {}): string {
   if (req.resourceType === 'Patient') return 'Patient/{{context.patientId}}';
-  return `${req.resourceType}?${query({ patient: '{{context.patientId}}', ...req.params })}`;
+  const include = options.includeMedications && req.searchOnlyParams?._include;
+  return `${req.resourceType}?${query({ patient: '{{context.patientId}}', ...req.params, ...(include ? { _include: include } : {}) })}`;
 }
 
 /** Prefetch templates keyed by requirement id (CDS Hooks discovery `prefetch`). */
 export function prefetchTemplates(
   reqs: readonly DataRequirement[] = dataRequirements(),
+  options: PrefetchOptions = {},
 ): Record<string, string> {
-  return Object.fromEntries(reqs.map((r) => [r.id, toPrefetchTemplate(r)]));
+  return Object.fromEntries(reqs.map((r) => [r.id, toPrefetchTemplate(r, options)]));
 }
 
 /** The requirement a search URL (e.g. a Bundle's `self` link) was made from, if any. */

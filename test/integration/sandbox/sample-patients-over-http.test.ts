@@ -348,3 +348,58 @@ describe('an EHR whose biomarker searches fail', () => {
     expect(concordance?.detail).not.toMatch(/ROS1 unknown/);
   });
 });
+
+describe('medication prefetch templates with _include (CDS_PREFETCH_INCLUDE_MEDICATIONS)', () => {
+  let withInclude: Sandbox;
+  let includeApi: ReturnType<typeof createApi>;
+  let includeSession: Session;
+  let includeDiscovery: Discovery;
+
+  beforeAll(async () => {
+    withInclude = await startSandbox({
+      port: 0,
+      feedbackDataDir: 'memory://',
+      logLevel: 'silent',
+      prefetchIncludeMedications: true,
+    });
+    includeApi = createApi({ origin: withInclude.base });
+    includeSession = await includeApi.session();
+    includeDiscovery = await includeApi.discovery(includeSession);
+  }, 60_000);
+
+  afterAll(async () => {
+    await withInclude?.close();
+  });
+
+  it('carry the Medications in prefetch, so the carbamazepine card needs no FHIR server at all', async () => {
+    const service = includeDiscovery.services.find((s) => s.id === SERVICE_FOR_HOOK['patient-view']);
+    const templates = Object.entries(service?.prefetch ?? {}).filter(([, t]) => t.includes('_include='));
+    expect(templates.map(([key]) => key).sort()).toEqual([
+      'medication-administrations',
+      'medication-requests',
+      'medication-statements',
+    ]);
+    const entry = SAMPLE_CATALOG.find((e) => e.id === 'alk-carbamazepine') as SampleCatalogEntry;
+    const chart = chartOf(entry);
+    const fhir = await includeApi.hookFhir({
+      ...chart,
+      prefetch: service?.prefetch as Record<string, string>,
+    });
+    const body = buildHookRequest({
+      hook: 'patient-view',
+      hookInstance: crypto.randomUUID(),
+      context: patientViewContext(chart),
+      fhir,
+      sendPrefetch: true,
+    });
+    const { fhirServer: _s, fhirAuthorization: _a, ...prefetchOnly } = body;
+    const { cards } = await includeApi.callService(
+      includeSession,
+      SERVICE_FOR_HOOK['patient-view'],
+      prefetchOnly as CdsRequest,
+    );
+    expect(cardText(cards)).not.toMatch(/could not (be )?check/i);
+    const critical = cards.find((c) => topicOf(c) === 'drug-interaction' && c.indicator === 'critical');
+    expect(critical?.summary).toMatch(/carbamazepine/i);
+  });
+});

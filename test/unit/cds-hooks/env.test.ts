@@ -26,3 +26,16 @@ describe('MAX_BODY_BYTES', () => {
       );
   });
 });
+
+describe('CDS_PREFETCH_INCLUDE_MEDICATIONS', () => {
+  it('is off unless set to true, and refuses anything but true or false', () => {
+    expect(readServeConfig({ CDS_TRUSTED_ISSUERS: ISSUERS }).prefetchIncludeMedications).toBe(false);
+    expect(
+      readServeConfig({ CDS_TRUSTED_ISSUERS: ISSUERS, CDS_PREFETCH_INCLUDE_MEDICATIONS: 'true' })
+        .prefetchIncludeMedications,
+    ).toBe(true);
+    expect(() =>
+      readServeConfig({ CDS_TRUSTED_ISSUERS: ISSUERS, CDS_PREFETCH_INCLUDE_MEDICATIONS: 'yes' }),
+    ).toThrow(/CDS_PREFETCH_INCLUDE_MEDICATIONS/);
+  });
+});
