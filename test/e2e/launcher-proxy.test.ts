@@ -8,11 +8,11 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../sandbox/server.ts';
+import type { Sandbox } from '../../sandbox/server.ts';
 import {
-  buildApp,
   hasChromium,
   launchChromium,
+  startSandboxWithApp,
   waitForOutcome,
   warnIfNoChromium,
 } from './support/browser.ts';
@@ -51,15 +51,9 @@ describe('the app behind a SMART-launcher-style proxy', () => {
 
   beforeAll(async () => {
     if (!hasChromium) return;
-    const built = await buildApp();
-    remove = built.remove;
-    sandbox = await startSandbox({
-      port: 0,
-      feedbackDataDir: 'memory://',
-      logLevel: 'silent',
-      appDist: built.dist,
+    ({ sandbox, remove } = await startSandboxWithApp({
       appIssuers: ['http://127\\.0\\.0\\.1:\\d+/v/r4/fhir'],
-    });
+    }));
     proxy = await startLauncherProxy(`${sandbox.base}/open/fhir`);
     browser = await launchChromium();
   }, 180_000);

@@ -13,8 +13,14 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Frame, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../sandbox/server.ts';
-import { buildApp, hasChromium, launchChromium, SHOTS, warnIfNoChromium } from './support/browser.ts';
+import type { Sandbox } from '../../sandbox/server.ts';
+import {
+  hasChromium,
+  launchChromium,
+  SHOTS,
+  startSandboxWithApp,
+  warnIfNoChromium,
+} from './support/browser.ts';
 
 warnIfNoChromium('the two-launches browser test');
 
@@ -84,14 +90,7 @@ describe('two concurrent SMART launches in one browser', () => {
 
   beforeAll(async () => {
     if (!hasChromium) return;
-    const built = await buildApp();
-    remove = built.remove;
-    sandbox = await startSandbox({
-      port: 0,
-      feedbackDataDir: 'memory://',
-      logLevel: 'silent',
-      appDist: built.dist,
-    });
+    ({ sandbox, remove } = await startSandboxWithApp());
     browser = await launchChromium();
     mkdirSync(SHOTS, { recursive: true });
   }, 180_000);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
+import { type Sandbox, type SandboxOptions, startSandbox } from '../../../sandbox/server.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
@@ -58,4 +59,19 @@ export function watchErrors(page: Page): { pageErrors: string[]; consoleErrors: 
 export async function waitForOutcome(page: Page, timeout = 30_000): Promise<'summary' | 'error'> {
   const el = await page.waitForSelector('[data-testid="summary"], .error-page', { timeout });
   return (await el.getAttribute('data-testid')) === 'summary' ? 'summary' : 'error';
+}
+
+/** The sandbox (`npm start`'s server) in memory on a free port, serving a fresh build of the app. */
+export async function startSandboxWithApp(
+  options: Partial<SandboxOptions> = {},
+): Promise<{ sandbox: Sandbox; remove: () => void }> {
+  const built = await buildApp();
+  const sandbox = await startSandbox({
+    port: 0,
+    feedbackDataDir: 'memory://',
+    logLevel: 'silent',
+    appDist: built.dist,
+    ...options,
+  });
+  return { sandbox, remove: built.remove };
 }

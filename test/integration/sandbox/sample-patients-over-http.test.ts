@@ -104,6 +104,27 @@ function draftOf(drug: string, chart: Chart, id: string): Resource {
   return draftFromOrderable(orderable, chart, id);
 }
 
+/** order-select with one drug, drafted and selected as the EHR page does it. */
+function selectDrug(
+  chart: Chart,
+  drug: string,
+  withPrefetch: boolean,
+  edit?: (req: CdsRequest) => CdsRequest,
+): Promise<Card[]> {
+  const draft = draftOf(drug, chart, `draft-${drug}-${crypto.randomUUID().slice(0, 8)}`);
+  return callHook(
+    'order-select',
+    chart,
+    orderSelectContext(chart, [draft], [draft.id as string]),
+    withPrefetch,
+    edit,
+  );
+}
+
+/** The card a drafted TKI gets when history and interactions could not be checked. */
+const couldNotCheckCard = (cards: readonly Card[]) =>
+  cards.find((c) => topicOf(c) === 'drug-interaction' && /could not be checked/i.test(c.summary));
+
 /** The agent a therapy-selection suggestion would order, and its tier. */
 function optionsOf(card: Card | undefined): { preferred: string[]; other: string[] } {
   const out = { preferred: [] as string[], other: [] as string[] };
@@ -166,13 +187,7 @@ describe.each(modes)('every sample patient over HTTP, %s', (_mode, withPrefetch)
 
     // Order-select with each drug the catalog names, drafted as the EHR page drafts it.
     for (const [drug, findings] of Object.entries(exp.orders ?? {})) {
-      const draft = draftOf(drug, chart, `draft-${drug}-${crypto.randomUUID().slice(0, 8)}`);
-      const cards = await callHook(
-        'order-select',
-        chart,
-        orderSelectContext(chart, [draft], [draft.id as string]),
-        withPrefetch,
-      );
+      const cards = await selectDrug(chart, drug, withPrefetch);
       if (findings.length === 0) {
         expect(cards.map((c) => c.summary)).toEqual([]);
         continue;
@@ -211,13 +226,7 @@ describe('carbamazepine (a strong CYP3A inducer named by medicationReference onl
       const view = await callHook('patient-view', chart, patientViewContext(chart), withPrefetch);
       expect(lorlatinibCritical(view), cardText(view)).toBeDefined();
 
-      const selected = draftOf('lorlatinib', chart, `sel-${crypto.randomUUID().slice(0, 8)}`);
-      const select = await callHook(
-        'order-select',
-        chart,
-        orderSelectContext(chart, [selected], [selected.id as string]),
-        withPrefetch,
-      );
+      const select = await selectDrug(chart, 'lorlatinib', withPrefetch);
       expect(lorlatinibCritical(select), cardText(select)).toBeDefined();
 
       const signed = draftOf('lorlatinib', chart, `sign-${crypto.randomUUID().slice(0, 8)}`);
@@ -236,17 +245,8 @@ describe('carbamazepine (a strong CYP3A inducer named by medicationReference onl
     expect(therapy?.indicator).toBe('warning');
     expect(`${therapy?.summary} ${therapy?.detail}`).toMatch(/could not be checked|not fully checked/i);
 
-    const draft = draftOf('lorlatinib', chart, `nosrv-${crypto.randomUUID().slice(0, 8)}`);
-    const select = await callHook(
-      'order-select',
-      chart,
-      orderSelectContext(chart, [draft], [draft.id as string]),
-      true,
-      withoutServer,
-    );
-    const warning = select.find(
-      (c) => topicOf(c) === 'drug-interaction' && /could not be checked/i.test(c.summary),
-    );
+    const select = await selectDrug(chart, 'lorlatinib', true, withoutServer);
+    const warning = couldNotCheckCard(select);
     expect(warning?.indicator, cardText(select)).toBe('warning');
   });
 });
@@ -301,17 +301,8 @@ describe('an EHR whose medication searches fail', () => {
     );
     expect(therapy?.detail).toMatch(/HTTP 500/);
 
-    const draft = draftOf('alectinib', chart, `fail-${crypto.randomUUID().slice(0, 8)}`);
-    const select = await callHook(
-      'order-select',
-      chart,
-      orderSelectContext(chart, [draft], [draft.id as string]),
-      false,
-      throughProxy,
-    );
-    const warning = select.find(
-      (c) => topicOf(c) === 'drug-interaction' && /could not be checked/i.test(c.summary),
-    );
+    const select = await selectDrug(chart, 'alectinib', false, throughProxy);
+    const warning = couldNotCheckCard(select);
     expect(warning?.indicator, cardText(select)).toBe('warning');
     expect(warning?.detail).toMatch(/review the medication record/i);
   });
@@ -335,14 +326,7 @@ describe('an EHR whose biomarker searches fail', () => {
     expect(testing[0]?.suggestions ?? []).toEqual([]);
     expect(view.find((c) => topicOf(c) === 'therapy-selection')).toBeUndefined();
 
-    const draft = draftOf('entrectinib', chart, `bm-${crypto.randomUUID().slice(0, 8)}`);
-    const select = await callHook(
-      'order-select',
-      chart,
-      orderSelectContext(chart, [draft], [draft.id as string]),
-      false,
-      throughProxy,
-    );
+    const select = await selectDrug(chart, 'entrectinib', false, throughProxy);
     const concordance = select.find((c) => topicOf(c) === 'order-concordance');
     expect(concordance?.detail).toMatch(/ROS1 results could not be read from the EHR/);
     expect(concordance?.detail).not.toMatch(/ROS1 unknown/);

@@ -9,8 +9,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fetchRequirements } from '../../../cds-hooks/fhir-fetch.ts';
-import type { DataRequirement } from '../../../src/fhir/queries.ts';
 import { loadRecord, missingMedications, QueryFailure, underBase } from '../../../src/fhir/fetch-record.ts';
+import type { DataRequirement } from '../../../src/fhir/queries.ts';
 
 type Handler = (req: IncomingMessage, url: URL) => { status?: number; body: unknown } | undefined;
 
