@@ -4,17 +4,18 @@
  * internal detail; 401s say nothing about why.
  */
 import type { IncomingMessage } from 'node:http';
-import { type Context, Hono } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import type { Knowledge } from '../src/knowledge/index.ts';
 import type { JwtVerifier, VerifyResult } from './auth/index.ts';
 import { discoveryDocument } from './discovery.ts';
 import type { FeedbackStore } from './feedback/index.ts';
+import type { FhirServerPolicy } from './fhir-server-policy.ts';
 import { fromZodError, HttpError, operationOutcome } from './http-error.ts';
 import type { HttpGet } from './http-get.ts';
 import type { Logger, RequestLog } from './log.ts';
 import { FeedbackRequest } from './schemas.ts';
-import { serviceById } from './services/definitions.ts';
+import { type ServiceDefinition, serviceById } from './services/definitions.ts';
 import { type HookConfig, handleHook } from './services/handle-hook.ts';
 import { ShownCards } from './shown-cards.ts';
 
@@ -42,7 +43,18 @@ export interface AppDeps {
   logger: Logger;
   now?: () => Date;
   httpGet?: HttpGet;
+  /** Which FHIR servers each CDS client may make the service call (`fhir_servers`). */
+  fhirServerPolicy?: FhirServerPolicy;
 }
+
+/** What the middleware hands the route handlers. */
+export type AppEnv = {
+  Variables: {
+    log: Partial<Omit<RequestLog, 'route' | 'method' | 'status' | 'durationMs'>>;
+    auth: Extract<VerifyResult, { ok: true }>;
+    service: ServiceDefinition;
+  };
+};
 
 const FHIR_JSON = 'application/fhir+json';
 
@@ -57,12 +69,12 @@ function outcomeResponse(
   });
 }
 
-export function createApp(deps: AppDeps): Hono {
+export function createApp(deps: AppDeps): Hono<AppEnv> {
   const { kb, config, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const shownCards = new ShownCards();
   const base = config.publicBaseUrl.replace(/\/+$/, '');
-  const app = new Hono();
+  const app = new Hono<AppEnv>();
 
   const allowOrigin = (origin: string) => (config.corsOrigins.includes(origin) ? origin : null);
   const preflight = cors({
@@ -141,159 +153,150 @@ export function createApp(deps: AppDeps): Hono {
     );
   });
 
-  app.get('/cds-services', async (c) => {
-    const started = performance.now();
-    const auth = await authorise(c.req.header('authorization'), [`${base}/cds-services`]);
-    if (!auth.ok) {
+  // Request logging and authentication as middleware: one JSON line per request, written once the
+  // answer is known; the route fills in what it learned (service, cards, feedback counts).
+  const logged =
+    (route: RequestLog['route']): MiddlewareHandler<AppEnv> =>
+    async (c, next) => {
+      const started = performance.now();
+      c.set('log', {});
+      await next();
+      const { outcome = c.res.ok ? 'ok' : 'error', ...fields } = c.get('log');
       log({
-        route: 'discovery',
-        method: 'GET',
-        status: 401,
+        route,
+        method: c.req.method,
+        ...fields,
+        status: c.res.status,
         durationMs: performance.now() - started,
-        outcome: auth.reason,
+        outcome,
       });
-      return unauthorized();
-    }
-    log({
-      route: 'discovery',
-      method: 'GET',
-      status: 200,
-      durationMs: performance.now() - started,
-      iss: auth.iss,
-      jti: auth.jti,
-      outcome: 'ok',
+    };
+
+  /** 404 for an unknown service id, before any token is looked at. */
+  const knownService: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const id = c.req.param('id') ?? '';
+    const service = serviceById(id);
+    if (!service) return outcomeResponse(404, operationOutcome('not-found', `no CDS service "${id}"`));
+    c.set('service', service);
+    Object.assign(c.get('log'), {
+      service: id,
+      ...(c.req.path.endsWith('/feedback') ? {} : { hook: service.hook }),
     });
-    return c.json(discoveryDocument(kb, { includeMedications: config.prefetchIncludeMedications === true }));
-  });
+    await next();
+  };
 
-  app.post('/cds-services/:id/feedback', async (c) => {
-    const started = performance.now();
-    const id = c.req.param('id');
-    const service = serviceById(id);
-    if (!service) return outcomeResponse(404, operationOutcome('not-found', `no CDS service "${id}"`));
-    const auth = await authorise(c.req.header('authorization'), [
-      `${base}/cds-services/${id}/feedback`,
-      `${base}/cds-services/${id}`,
-    ]);
-    if (!auth.ok) {
-      log({
-        route: 'feedback',
-        method: 'POST',
-        service: id,
-        status: 401,
-        durationMs: performance.now() - started,
-        outcome: auth.reason,
-      });
-      return unauthorized();
-    }
-    try {
-      const parsed = FeedbackRequest.safeParse(await readJson(c));
-      if (!parsed.success)
-        throw new HttpError(400, 'invalid', 'invalid feedback', undefined, fromZodError(parsed.error));
-      const receivedAt = now().toISOString();
-      const result = await deps.feedback.save(
-        parsed.data.feedback.map((f) => ({
-          serviceId: id,
-          card: f.card,
-          outcome: f.outcome,
-          acceptedSuggestions: (f.acceptedSuggestions ?? []).map((s) => s.id).sort(),
-          ...(f.overrideReason
-            ? {
-                overrideReason: {
-                  ...(f.overrideReason.reason?.system ? { system: f.overrideReason.reason.system } : {}),
-                  ...(f.overrideReason.reason?.code ? { code: f.overrideReason.reason.code } : {}),
-                  ...(f.overrideReason.reason?.display ? { display: f.overrideReason.reason.display } : {}),
-                  ...(f.overrideReason.userComment ? { userComment: f.overrideReason.userComment } : {}),
-                },
-              }
+  /** A JWT whose `aud` is one of `audiences(c)`; a bare 401 otherwise (the reason goes to the log only). */
+  const authenticated =
+    (audiences: (c: Context<AppEnv>) => string[]): MiddlewareHandler<AppEnv> =>
+    async (c, next) => {
+      const auth = await authorise(c.req.header('authorization'), audiences(c));
+      if (!auth.ok) {
+        c.get('log').outcome = auth.reason;
+        return unauthorized();
+      }
+      c.set('auth', auth);
+      Object.assign(c.get('log'), { iss: auth.iss, jti: auth.jti });
+      await next();
+    };
+
+  app.get(
+    '/cds-services',
+    logged('discovery'),
+    authenticated(() => [`${base}/cds-services`]),
+    (c) => c.json(discoveryDocument(kb, { includeMedications: config.prefetchIncludeMedications === true })),
+  );
+
+  app.post(
+    '/cds-services/:id/feedback',
+    logged('feedback'),
+    knownService,
+    authenticated((c) => [
+      `${base}/cds-services/${c.get('service').id}/feedback`,
+      `${base}/cds-services/${c.get('service').id}`,
+    ]),
+    async (c) => {
+      const id = c.get('service').id;
+      const auth = c.get('auth');
+      try {
+        const parsed = FeedbackRequest.safeParse(await readJson(c));
+        if (!parsed.success)
+          throw new HttpError(400, 'invalid', 'invalid feedback', undefined, fromZodError(parsed.error));
+        const receivedAt = now().toISOString();
+        const result = await deps.feedback.save(
+          parsed.data.feedback.map((f) => ({
+            serviceId: id,
+            card: f.card,
+            outcome: f.outcome,
+            acceptedSuggestions: (f.acceptedSuggestions ?? []).map((s) => s.id).sort(),
+            ...(f.overrideReason
+              ? {
+                  overrideReason: {
+                    ...(f.overrideReason.reason?.system ? { system: f.overrideReason.reason.system } : {}),
+                    ...(f.overrideReason.reason?.code ? { code: f.overrideReason.reason.code } : {}),
+                    ...(f.overrideReason.reason?.display ? { display: f.overrideReason.reason.display } : {}),
+                    ...(f.overrideReason.userComment ? { userComment: f.overrideReason.userComment } : {}),
+                  },
+                }
+              : {}),
+            outcomeTimestamp: f.outcomeTimestamp,
+            receivedAt,
+            ...(auth.iss !== 'unauthenticated' ? { clientIss: auth.iss } : {}),
+          })),
+        );
+        Object.assign(c.get('log'), { feedback: result, outcome: 'stored' });
+        return c.body(null, 200);
+      } catch (e) {
+        return failure(c, e);
+      }
+    },
+  );
+
+  app.post(
+    '/cds-services/:id',
+    logged('service'),
+    knownService,
+    authenticated((c) => [`${base}/cds-services/${c.get('service').id}`]),
+    async (c) => {
+      const iss = c.get('auth').iss;
+      try {
+        const outcome = await handleHook(c.get('service'), await readJson(c), {
+          kb,
+          config,
+          shownCards,
+          now,
+          ...(deps.httpGet ? { httpGet: deps.httpGet } : {}),
+          ...(deps.fhirServerPolicy
+            ? { fhirAccess: (url: string) => (deps.fhirServerPolicy as FhirServerPolicy)(iss, url) }
             : {}),
-          outcomeTimestamp: f.outcomeTimestamp,
-          receivedAt,
-          ...(auth.iss !== 'unauthenticated' ? { clientIss: auth.iss } : {}),
-        })),
-      );
-      log({
-        route: 'feedback',
-        method: 'POST',
-        service: id,
-        status: 200,
-        durationMs: performance.now() - started,
-        feedback: result,
-        iss: auth.iss,
-        jti: auth.jti,
-        outcome: 'stored',
-      });
-      return c.body(null, 200);
-    } catch (e) {
-      return failure(e, {
-        route: 'feedback',
-        method: 'POST',
-        service: id,
-        durationMs: performance.now() - started,
-      });
-    }
-  });
+        });
+        const notes = [
+          outcome.ignoredDrafts ? `${outcome.ignoredDrafts} drafts ignored` : '',
+          outcome.fhirServerRefused ?? '',
+        ].filter(Boolean);
+        Object.assign(c.get('log'), {
+          hookInstance: outcome.hookInstance,
+          cards: outcome.cards.length,
+          fhirCalls: outcome.fhirCalls,
+          gaps: outcome.gaps,
+          outcome: notes.length ? `ok (${notes.join('; ')})` : 'ok',
+        });
+        return c.json({ cards: outcome.cards });
+      } catch (e) {
+        return failure(c, e);
+      }
+    },
+  );
 
-  app.post('/cds-services/:id', async (c) => {
-    const started = performance.now();
-    const id = c.req.param('id');
-    const service = serviceById(id);
-    if (!service) return outcomeResponse(404, operationOutcome('not-found', `no CDS service "${id}"`));
-    const auth = await authorise(c.req.header('authorization'), [`${base}/cds-services/${id}`]);
-    if (!auth.ok) {
-      log({
-        route: 'service',
-        method: 'POST',
-        service: id,
-        hook: service.hook,
-        status: 401,
-        durationMs: performance.now() - started,
-        outcome: auth.reason,
-      });
-      return unauthorized();
-    }
-    try {
-      const outcome = await handleHook(service, await readJson(c), {
-        kb,
-        config,
-        shownCards,
-        now,
-        ...(deps.httpGet ? { httpGet: deps.httpGet } : {}),
-      });
-      log({
-        route: 'service',
-        method: 'POST',
-        service: id,
-        hook: service.hook,
-        hookInstance: outcome.hookInstance,
-        status: 200,
-        durationMs: performance.now() - started,
-        cards: outcome.cards.length,
-        fhirCalls: outcome.fhirCalls,
-        gaps: outcome.gaps,
-        iss: auth.iss,
-        jti: auth.jti,
-        outcome: outcome.ignoredDrafts ? `ok (${outcome.ignoredDrafts} drafts ignored)` : 'ok',
-      });
-      return c.json({ cards: outcome.cards });
-    } catch (e) {
-      return failure(e, {
-        route: 'service',
-        method: 'POST',
-        service: id,
-        hook: service.hook,
-        durationMs: performance.now() - started,
-      });
-    }
-  });
-
-  function failure(e: unknown, entry: Omit<RequestLog, 'status' | 'outcome'>) {
+  /** An HttpError becomes its OperationOutcome; anything else a 500 that says nothing more. */
+  function failure(c: Context<AppEnv> | undefined, e: unknown) {
+    const entry = c?.get('log');
     if (e instanceof HttpError) {
-      log({ ...entry, status: e.status, outcome: e.message });
+      if (entry) entry.outcome = e.message;
       return outcomeResponse(e.status, e.toOperationOutcome());
     }
+    if (entry) entry.outcome = 'internal error';
     logger.error(
-      { ...entry, err: e instanceof Error ? { name: e.name, message: e.message } : 'unknown' },
+      { err: e instanceof Error ? { name: e.name, message: e.message } : 'unknown' },
       'unhandled error',
     );
     return outcomeResponse(500, operationOutcome('exception', 'internal error'));
@@ -305,6 +308,6 @@ export function createApp(deps: AppDeps): Hono {
   app.all('/cds-services/:id', methodNotAllowed('POST, OPTIONS'));
   app.all('/cds-services/:id/feedback', methodNotAllowed('POST, OPTIONS'));
   app.notFound(() => outcomeResponse(404, operationOutcome('not-found', 'not found')));
-  app.onError((e) => failure(e, { route: 'other', method: '-', durationMs: 0 }));
+  app.onError((e) => failure(undefined, e));
   return app;
 }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DEFAULT_MAX_BODY_BYTES } from './app.ts';
 import { parseTrustedIssuers, type TrustedIssuer } from './auth/index.ts';
+import { DEFAULT_MAX_TOTAL_BYTES } from './fhir-fetch.ts';
 
 const csv = (v: string | undefined) =>
   (v ?? '')
@@ -15,6 +16,7 @@ const csv = (v: string | undefined) =>
 
 const Env = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
   PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   CDS_TRUSTED_ISSUERS: z.string().optional(),
   CDS_FORMULARY_UNAVAILABLE: z.string().optional(),
@@ -25,6 +27,11 @@ const Env = z.object({
   FHIR_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
   FHIR_DEADLINE_MS: z.coerce.number().int().positive().default(3000),
   FHIR_MAX_PAGES: z.coerce.number().int().positive().default(20),
+  FHIR_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .default(DEFAULT_MAX_TOTAL_BYTES),
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()
@@ -36,6 +43,7 @@ const Env = z.object({
 
 export interface ServeConfig {
   port: number;
+  host: string;
   publicBaseUrl: string;
   trustedIssuers: TrustedIssuer[];
   formularyUnavailable: string[];
@@ -46,6 +54,7 @@ export interface ServeConfig {
   fhirTimeoutMs: number;
   fhirDeadlineMs: number;
   fhirMaxPages: number;
+  fhirMaxBytes: number;
   maxBodyBytes: number;
   prefetchIncludeMedications: boolean;
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
@@ -67,6 +76,7 @@ export function readServeConfig(env: Record<string, string | undefined> = proces
   }
   return {
     port: e.PORT,
+    host: e.HOST,
     publicBaseUrl,
     trustedIssuers,
     formularyUnavailable: csv(e.CDS_FORMULARY_UNAVAILABLE).map((x) => x.toLowerCase()),
@@ -77,6 +87,7 @@ export function readServeConfig(env: Record<string, string | undefined> = proces
     fhirTimeoutMs: e.FHIR_TIMEOUT_MS,
     fhirDeadlineMs: e.FHIR_DEADLINE_MS,
     fhirMaxPages: e.FHIR_MAX_PAGES,
+    fhirMaxBytes: e.FHIR_MAX_BYTES,
     maxBodyBytes: e.MAX_BODY_BYTES,
     prefetchIncludeMedications: e.CDS_PREFETCH_INCLUDE_MEDICATIONS === 'true',
     logLevel: e.LOG_LEVEL,

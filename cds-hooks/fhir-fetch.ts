@@ -6,9 +6,10 @@
  * allows. The token is used for this request only: never stored, logged or put in an error message.
  */
 import type { DataGap, DataGapReason } from '../src/core/model.ts';
-import { type FhirGet, loadRecord, QueryFailure } from '../src/fhir/fetch-record.ts';
+import { type FhirGet, loadRecord, QueryFailure, underBase } from '../src/fhir/fetch-record.ts';
 import type { DataRequirement } from '../src/fhir/queries.ts';
 import {
+  type ByteBudget,
   type HttpGet,
   HttpGetError,
   type HttpGetErrorKind,
@@ -27,12 +28,21 @@ export interface FetchOptions {
   maxPages: number;
   /** Largest page accepted (bytes, after decompression); a larger one makes the query truncated. */
   maxPageBytes?: number;
+  /** Bytes all pages of all searches of this call may add up to (after decompression). */
+  maxTotalBytes?: number;
+  /** Refuse loopback and link-local targets, checked on DNS answers (no `fhir_servers` allowlist). */
+  publicTargetsOnly?: boolean;
   /** The transport; tests and fuzzing give their own. */
   httpGet?: HttpGet;
 }
 
 /** 32 MiB: a page of 1,000 large Observations is a few MB; anything beyond is not a page we can use. */
 const DEFAULT_MAX_PAGE_BYTES = 32 * 1024 * 1024;
+/**
+ * 16 MiB for all pages of one hook call together: a record of about 30,000 Observations. It bounds
+ * what concurrent hooks against a server sending huge pages can make the process hold.
+ */
+export const DEFAULT_MAX_TOTAL_BYTES = 16 * 1024 * 1024;
 
 export interface FetchResult {
   resources: unknown[];
@@ -74,9 +84,10 @@ const TRANSPORT_FAILURE: Record<HttpGetErrorKind, DataGapReason> = {
   redirect: 'error',
   'bad-encoding': 'invalid-response',
   'too-large': 'truncated',
+  'refused-address': 'forbidden',
 };
 
-async function getJson(url: string, opts: FetchOptions): Promise<unknown> {
+async function getJson(url: string, opts: FetchOptions, budget: ByteBudget): Promise<unknown> {
   const remaining = opts.deadline - Date.now();
   if (remaining <= 0) throw new FetchFailure('timeout', 'deadline passed before the request');
   const timeoutMs = Math.min(opts.timeoutMs, remaining);
@@ -90,6 +101,10 @@ async function getJson(url: string, opts: FetchOptions): Promise<unknown> {
       },
       timeoutMs,
       maxBytes: opts.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES,
+      budget,
+      // Redirects, like next links, only under the FHIR base: the token goes nowhere else.
+      mayFollow: (target) => underBase(opts.fhirServer, target.href) !== undefined,
+      ...(opts.publicTargetsOnly ? { publicTargetsOnly: true } : {}),
     });
   } catch (e) {
     if (!(e instanceof HttpGetError) || e.kind === 'network')
@@ -117,15 +132,20 @@ const MIN_RETRY_BUDGET_MS = 100;
  * A 429 without Retry-After, or one asking for longer than the wave has left, is a gap at once:
  * waiting past the deadline would only delay the same "could not be checked" answer.
  */
-async function getJsonWithRetry(url: string, opts: FetchOptions, retried: () => void): Promise<unknown> {
+async function getJsonWithRetry(
+  url: string,
+  opts: FetchOptions,
+  budget: ByteBudget,
+  retried: () => void,
+): Promise<unknown> {
   try {
-    return await getJson(url, opts);
+    return await getJson(url, opts, budget);
   } catch (e) {
     const wait = e instanceof FetchFailure ? e.retryAfterMs : undefined;
     if (wait === undefined || Date.now() + wait + MIN_RETRY_BUDGET_MS > opts.deadline) throw e;
     await new Promise((resolve) => setTimeout(resolve, wait));
     retried();
-    return getJson(url, opts);
+    return getJson(url, opts, budget);
   }
 }
 
@@ -139,8 +159,10 @@ export async function fetchRequirements(
   given: readonly unknown[] = [],
 ): Promise<FetchResult> {
   let retries = 0;
+  const total = opts.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES;
+  const budget: ByteBudget = { remaining: total, total };
   const get: FhirGet = (url) =>
-    getJsonWithRetry(url, opts, () => {
+    getJsonWithRetry(url, opts, budget, () => {
       retries++;
     });
   const loaded = await loadRecord(

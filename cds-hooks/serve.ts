@@ -10,6 +10,7 @@ import { createApp } from './app.ts';
 import { createJwtVerifier } from './auth/index.ts';
 import { readServeConfig } from './env.ts';
 import { openFeedbackStore } from './feedback/index.ts';
+import { fhirServerPolicy, issuersWithoutAllowlist } from './fhir-server-policy.ts';
 import { createLogger } from './log.ts';
 import { APP_DIST, staticFiles } from './static-files.ts';
 
@@ -27,12 +28,19 @@ async function main() {
     ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
     dataDir: config.feedbackDataDir,
   });
+  const open = issuersWithoutAllowlist(config.trustedIssuers);
+  if (open.length)
+    logger.warn(
+      { issuers: open },
+      'no fhir_servers allowlist for these CDS clients: any fhirServer they name is called, except loopback and link-local addresses',
+    );
   const cds = createApp({
     kb,
     config,
     verifier: createJwtVerifier({ trustedIssuers: config.trustedIssuers }),
     feedback,
     logger,
+    fhirServerPolicy: fhirServerPolicy(config.trustedIssuers),
   });
   // The SMART app's static files under /app/; everything else is the CDS service.
   const app = new Hono();
@@ -44,9 +52,10 @@ async function main() {
     ),
   );
   app.all('*', (c) => cds.fetch(c.req.raw, c.env));
-  const server = serve({ fetch: app.fetch, port: config.port }, () => {
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => {
     logger.info(
       {
+        host: config.host,
         port: config.port,
         base: config.publicBaseUrl,
         knowledgeBase: kb.version,
@@ -55,6 +64,16 @@ async function main() {
       'listening',
     );
     console.log(`CDS Hooks discovery: ${config.publicBaseUrl}/cds-services`);
+  });
+  server.on('error', (e: Error & { code?: string }) => {
+    console.error(
+      e.code === 'EADDRINUSE'
+        ? `npm run serve: port ${config.port} on ${config.host} is in use. Stop the other program or set PORT.`
+        : e.code === 'EADDRNOTAVAIL'
+          ? `npm run serve: HOST ${config.host} is not an address of this machine.`
+          : `npm run serve: cannot listen on ${config.host}:${config.port} (${e.code ?? e.message}).`,
+    );
+    process.exit(1);
   });
   const stop = async () => {
     server.close();

@@ -15,6 +15,7 @@ import { type Context, Hono } from 'hono';
 import { createApp } from '../cds-hooks/app.ts';
 import { createJwtVerifier, type TrustedIssuer } from '../cds-hooks/auth/index.ts';
 import { openFeedbackStore } from '../cds-hooks/feedback/index.ts';
+import { fhirServerPolicy } from '../cds-hooks/fhir-server-policy.ts';
 import { createLogger } from '../cds-hooks/log.ts';
 import { APP_DIST, PROJECT_ROOT, staticFiles } from '../cds-hooks/static-files.ts';
 import { getKnowledge } from '../src/knowledge/index.ts';
@@ -62,6 +63,11 @@ export interface SandboxOptions {
    * launch-config.json `issMatch`): e.g. a local SMART launcher whose proxy fronts `/open/fhir`.
    */
   appIssuers?: string[];
+  /**
+   * FHIR servers besides its own that the sandbox's CDS client may name in `fhirServer` (its
+   * `fhir_servers`): tests put an EHR with failing searches in front of the sandbox FHIR server.
+   */
+  extraFhirServers?: string[];
   /** Discovery's medication prefetch templates ask for `_include=…:medication` (the sandbox honours it). */
   prefetchIncludeMedications?: boolean;
 }
@@ -141,6 +147,15 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     access: { kind: 'smart', introspect: auth.introspect, smartConfiguration: auth.smartConfiguration },
   });
   const openFhir = createFhirRoutes({ store, fhirBase: openFhirBase, access: { kind: 'open' } });
+  // The sandbox EHR names its own FHIR server, on loopback: allowed by name, and nothing else.
+  const trustedIssuers: TrustedIssuer[] = [
+    {
+      iss: cdsIssuer,
+      jwks_url: `${cdsIssuer}/jwks.json`,
+      fhir_servers: [fhirBase, ...(options.extraFhirServers ?? [])],
+    },
+    ...(options.extraTrustedIssuers ?? []),
+  ];
   const cds = createApp({
     kb,
     config: {
@@ -153,14 +168,10 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       fhirMaxPages: 20,
       prefetchIncludeMedications: options.prefetchIncludeMedications === true,
     },
-    verifier: createJwtVerifier({
-      trustedIssuers: [
-        { iss: cdsIssuer, jwks_url: `${cdsIssuer}/jwks.json` },
-        ...(options.extraTrustedIssuers ?? []),
-      ],
-    }),
+    verifier: createJwtVerifier({ trustedIssuers }),
     feedback,
     logger,
+    fhirServerPolicy: fhirServerPolicy(trustedIssuers),
   });
   const ehrApi = createEhrApi({
     base,

@@ -33,6 +33,11 @@ import { ReplayCache, type ReplayStore } from './replay-cache.ts';
 export interface TrustedIssuer {
   iss: string;
   jwks_url: string;
+  /**
+   * The FHIR servers (base URLs) this client may name in `fhirServer`; any other gets no request.
+   * Absent: any server, except those resolving to loopback or link-local addresses.
+   */
+  fhir_servers?: string[];
 }
 
 export interface JwtVerifierOptions {
@@ -103,6 +108,9 @@ const trustedIssuersSchema = z.array(
   z.object({
     iss: z.string().trim().min(1, 'iss must be a non-empty string'),
     jwks_url: z.url({ protocol: /^https?$/, error: 'jwks_url must be an http(s) URL' }),
+    fhir_servers: z
+      .array(z.url({ protocol: /^https?$/, error: 'each of fhir_servers must be an http(s) URL' }))
+      .optional(),
   }),
 );
 
@@ -118,14 +126,18 @@ export function parseTrustedIssuers(json: string | undefined): TrustedIssuer[] {
   try {
     raw = JSON.parse(json);
   } catch {
-    throw new Error('CDS_TRUSTED_ISSUERS is not valid JSON (expected an array of {"iss","jwks_url"})');
+    throw new Error(
+      'CDS_TRUSTED_ISSUERS is not valid JSON (expected an array of {"iss","jwks_url","fhir_servers"?})',
+    );
   }
   const parsed = trustedIssuersSchema.safeParse(raw);
   if (!parsed.success) {
     const detail = parsed.error.issues
       .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
       .join('; ');
-    throw new Error(`CDS_TRUSTED_ISSUERS is invalid (expected an array of {"iss","jwks_url"}): ${detail}`);
+    throw new Error(
+      `CDS_TRUSTED_ISSUERS is invalid (expected an array of {"iss","jwks_url","fhir_servers"?}): ${detail}`,
+    );
   }
   const seen = new Set<string>();
   const out: TrustedIssuer[] = [];
@@ -134,7 +146,11 @@ export function parseTrustedIssuers(json: string | undefined): TrustedIssuer[] {
     if (seen.has(key))
       throw new Error(`CDS_TRUSTED_ISSUERS is invalid: ${index}.iss duplicates an earlier issuer`);
     seen.add(key);
-    out.push({ iss: entry.iss, jwks_url: entry.jwks_url });
+    out.push({
+      iss: entry.iss,
+      jwks_url: entry.jwks_url,
+      ...(entry.fhir_servers ? { fhir_servers: entry.fhir_servers } : {}),
+    });
   }
   return out;
 }

@@ -16,6 +16,7 @@ import { orderCards } from '../cards/order-findings.ts';
 import { mergeChecks, pretherapyCard } from '../cards/pretherapy-checks.ts';
 import { therapySelectionCard } from '../cards/therapy-selection.ts';
 import { fetchRequirements } from '../fhir-fetch.ts';
+import type { FhirServerAccess } from '../fhir-server-policy.ts';
 import { fromZodError, HttpError } from '../http-error.ts';
 import type { HttpGet } from '../http-get.ts';
 import { normalisePrefetch } from '../prefetch.ts';
@@ -29,6 +30,8 @@ export interface HookConfig {
   fhirTimeoutMs: number;
   fhirDeadlineMs: number;
   fhirMaxPages: number;
+  /** Bytes all FHIR pages of one hook call may add up to (`FHIR_MAX_BYTES`). */
+  fhirMaxBytes?: number;
 }
 
 export interface HookDeps {
@@ -37,6 +40,8 @@ export interface HookDeps {
   shownCards: ShownCards;
   now: () => Date;
   httpGet?: HttpGet;
+  /** Whether this request's CDS client may make the service call its `fhirServer` (fhir-server-policy.ts). */
+  fhirAccess?: (fhirServer: string) => FhirServerAccess;
 }
 
 export interface HookOutcome {
@@ -46,6 +51,8 @@ export interface HookOutcome {
   gaps: number;
   /** Selections or drafts set aside (not in draftOrders, or for another patient). */
   ignoredDrafts: number;
+  /** Why the request's `fhirServer` was not called, when it was refused. */
+  fhirServerRefused?: string;
 }
 
 interface RawDraft {
@@ -74,8 +81,12 @@ async function gatherData(req: CdsRequest, patientId: string, deps: HookDeps) {
   const resources = [...pre.resources];
   let gaps: DataGap[] = [];
   let fhirCalls = 0;
+  const access = req.fhirServer
+    ? (deps.fhirAccess?.(req.fhirServer) ?? { allowed: true as const, publicTargetsOnly: false })
+    : undefined;
+  const refused = access && !access.allowed ? access.reason : undefined;
 
-  if (req.fhirServer) {
+  if (req.fhirServer && access?.allowed) {
     // What prefetch lacks, and the Medications that prefetch references but does not carry (Epic
     // sends medicationReference by default), in one wave each; nothing is requested when nothing
     // is missing.
@@ -88,6 +99,8 @@ async function gatherData(req: CdsRequest, patientId: string, deps: HookDeps) {
         timeoutMs: deps.config.fhirTimeoutMs,
         deadline: Date.now() + deps.config.fhirDeadlineMs,
         maxPages: deps.config.fhirMaxPages,
+        ...(deps.config.fhirMaxBytes ? { maxTotalBytes: deps.config.fhirMaxBytes } : {}),
+        ...(access.publicTargetsOnly ? { publicTargetsOnly: true } : {}),
         ...(deps.httpGet ? { httpGet: deps.httpGet } : {}),
       },
       pre.resources,
@@ -113,7 +126,7 @@ async function gatherData(req: CdsRequest, patientId: string, deps: HookDeps) {
       throw new HttpError(
         412,
         'incomplete',
-        `Prefetch lacks ${missingRequired.map((r) => r.id).join(', ')} and no fhirServer was given to fetch it.`,
+        `Prefetch lacks ${missingRequired.map((r) => r.id).join(', ')} and ${refused ? 'the fhirServer given may not be called for this CDS client' : 'no fhirServer was given'} to fetch it.`,
       );
     }
     resources.push(...pre.partial.values());
@@ -123,10 +136,12 @@ async function gatherData(req: CdsRequest, patientId: string, deps: HookDeps) {
         domains: r.domains,
         query: r.id,
         reason: 'not-requested' as const,
-        detail: 'not prefetched and no fhirServer',
+        detail: refused
+          ? 'not prefetched, and fhirServer may not be called'
+          : 'not prefetched and no fhirServer',
       }));
   }
-  return { resources, gaps, fhirCalls };
+  return { resources, gaps, fhirCalls, ...(refused ? { refused } : {}) };
 }
 
 function validate(body: unknown, service: ServiceDefinition) {
@@ -172,7 +187,7 @@ export async function handleHook(
 ): Promise<HookOutcome> {
   const { req, context } = validate(body, service);
   const patientId = context.patientId;
-  const { resources, gaps, fhirCalls } = await gatherData(req, patientId, deps);
+  const { resources, gaps, fhirCalls, refused } = await gatherData(req, patientId, deps);
   const snapshot = toSnapshot(resources, gaps, { patientId, knowledge: deps.kb });
 
   let drafts: DraftOrder[] = [];
@@ -220,5 +235,12 @@ export async function handleHook(
     }
     cards = orderCards(findings, drafts, assessment.driver, ctx);
   }
-  return { cards, hookInstance: req.hookInstance, fhirCalls, gaps: gaps.length, ignoredDrafts };
+  return {
+    cards,
+    hookInstance: req.hookInstance,
+    fhirCalls,
+    gaps: gaps.length,
+    ignoredDrafts,
+    ...(refused ? { fhirServerRefused: refused } : {}),
+  };
 }

@@ -6,7 +6,6 @@
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { serve } from '@hono/node-server';
-import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../../cds-hooks/app.ts';
 import { createJwtVerifier } from '../../../cds-hooks/auth/index.ts';
@@ -32,7 +31,7 @@ let jwks: JwksServer;
 let feedback: FeedbackStore;
 let server: ReturnType<typeof serve>;
 let base = '';
-let app: Hono;
+let app: ReturnType<typeof createApp>;
 const logs: string[] = [];
 const keys: Record<'sandbox' | 'epic' | 'oracle' | 'stranger', TestKey> = {} as never;
 const nowSec = () => Math.floor(Date.now() / 1000);

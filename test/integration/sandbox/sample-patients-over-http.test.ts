@@ -43,8 +43,55 @@ let session: Session;
 let discovery: Discovery;
 let orderables: Orderable[];
 
+/**
+ * An EHR in front of the sandbox FHIR server whose requests picked by `fails` answer 500 with an
+ * OperationOutcome. Started before the sandbox, whose CDS client may then name it (`fhir_servers`).
+ */
+function failingEhr(fails: (path: string) => boolean) {
+  const state = { base: '', failed: [] as string[] };
+  const server = createServer(async (req, res) => {
+    const upstream = `${sandbox.base}/fhir`;
+    const path = (req.url ?? '/').replace(/^\/fhir/, '');
+    if (fails(path)) {
+      state.failed.push(path);
+      res.writeHead(500, { 'content-type': 'application/fhir+json' });
+      res.end(
+        JSON.stringify({
+          resourceType: 'OperationOutcome',
+          issue: [{ severity: 'error', code: 'exception', diagnostics: 'backend down' }],
+        }),
+      );
+      return;
+    }
+    const answer = await fetch(`${upstream}${path}`, {
+      headers: { authorization: String(req.headers.authorization ?? ''), accept: 'application/fhir+json' },
+    });
+    const text = (await answer.text()).replaceAll(upstream, state.base);
+    res.writeHead(answer.status, { 'content-type': 'application/fhir+json' });
+    res.end(text);
+  });
+  const start = async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    state.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/fhir`;
+    return state.base;
+  };
+  const stop = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  return { state, start, stop };
+}
+
+const medicationsFail = failingEhr((path) => /^\/Medication/.test(path));
+const biomarkersFail = failingEhr(
+  (path) => /^\/(DiagnosticReport|Observation)\?/.test(path) && !/category=[^&]*vital/.test(path),
+);
+
 beforeAll(async () => {
-  sandbox = await startSandbox({ port: 0, feedbackDataDir: 'memory://', logLevel: 'silent' });
+  const extraFhirServers = [await medicationsFail.start(), await biomarkersFail.start()];
+  sandbox = await startSandbox({
+    port: 0,
+    feedbackDataDir: 'memory://',
+    logLevel: 'silent',
+    extraFhirServers,
+  });
   api = createApi({ origin: sandbox.base });
   session = await api.session();
   discovery = await api.discovery(session);
@@ -53,6 +100,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await sandbox?.close();
+  await medicationsFail.stop();
+  await biomarkersFail.stop();
 });
 
 const topicOf = (c: Card) => c.source.topic?.code;
@@ -251,42 +300,8 @@ describe('carbamazepine (a strong CYP3A inducer named by medicationReference onl
   });
 });
 
-/** In front of the sandbox FHIR server: requests `fails` picks answer 500 with an OperationOutcome. */
-function failingEhr(fails: (path: string) => boolean) {
-  const state = { server: undefined as Server | undefined, base: '', failed: [] as string[] };
-  beforeAll(async () => {
-    const upstream = `${sandbox.base}/fhir`;
-    state.server = createServer(async (req, res) => {
-      const path = (req.url ?? '/').replace(/^\/fhir/, '');
-      if (fails(path)) {
-        state.failed.push(path);
-        res.writeHead(500, { 'content-type': 'application/fhir+json' });
-        res.end(
-          JSON.stringify({
-            resourceType: 'OperationOutcome',
-            issue: [{ severity: 'error', code: 'exception', diagnostics: 'backend down' }],
-          }),
-        );
-        return;
-      }
-      const answer = await fetch(`${upstream}${path}`, {
-        headers: { authorization: String(req.headers.authorization ?? ''), accept: 'application/fhir+json' },
-      });
-      const text = (await answer.text()).replaceAll(upstream, state.base);
-      res.writeHead(answer.status, { 'content-type': 'application/fhir+json' });
-      res.end(text);
-    });
-    await new Promise<void>((resolve) => state.server?.listen(0, '127.0.0.1', resolve));
-    state.base = `http://127.0.0.1:${(state.server.address() as AddressInfo).port}/fhir`;
-  });
-  afterAll(
-    () => new Promise<void>((resolve) => (state.server ? state.server.close(() => resolve()) : resolve())),
-  );
-  return state;
-}
-
 describe('an EHR whose medication searches fail', () => {
-  const ehr = failingEhr((path) => /^\/Medication/.test(path));
+  const ehr = medicationsFail.state;
   const throughProxy = (req: CdsRequest): CdsRequest => ({ ...req, fhirServer: ehr.base });
 
   it('makes every card that depends on medications say so, and never reads the patient as TKI-naive silently', async () => {
@@ -309,9 +324,7 @@ describe('an EHR whose medication searches fail', () => {
 });
 
 describe('an EHR whose biomarker searches fail', () => {
-  const ehr = failingEhr(
-    (path) => /^\/(DiagnosticReport|Observation)\?/.test(path) && !/category=[^&]*vital/.test(path),
-  );
+  const ehr = biomarkersFail.state;
   const throughProxy = (req: CdsRequest): CdsRequest => ({ ...req, fhirServer: ehr.base });
 
   it('says the results could not be read, and suggests no test order on that ground', async () => {

@@ -196,7 +196,19 @@ describe('fetchRequirements over httpGet', () => {
     ]);
     const away = await fetchLabs(`${s.base}/away`);
     expect(away.gaps).toEqual([expect.objectContaining({ reason: 'error' })]);
-    expect(away.gaps[0]?.detail).toContain('another server');
+    expect(away.gaps[0]?.detail).toContain('outside the FHIR server');
     expect(other.requests).toEqual([]);
+  });
+
+  it('a redirect on the same host but outside the FHIR base path is not followed either', async () => {
+    const seen: string[] = [];
+    const s = await serve((req, res) => {
+      seen.push(req.url ?? '');
+      if (req.url?.startsWith('/fhir/')) res.writeHead(302, { location: '/admin/export' }).end();
+      else res.end(bundle);
+    });
+    const away = await fetchLabs(`${s.base}/fhir`);
+    expect(away.gaps[0]?.detail).toContain('outside the FHIR server');
+    expect(seen.filter((u) => u.startsWith('/admin'))).toEqual([]);
   });
 });
