@@ -6,7 +6,7 @@
  * Then the medication failure modes: an EHR whose medication searches fail, and prefetch that
  * references Medications the service cannot read.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi } from '../../../sandbox/ehr/api.ts';
