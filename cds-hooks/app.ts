@@ -9,7 +9,7 @@ import { cors } from 'hono/cors';
 import type { Knowledge } from '../src/knowledge/index.ts';
 import type { JwtVerifier, VerifyResult } from './auth/index.ts';
 import { discoveryDocument } from './discovery.ts';
-import type { FeedbackStore } from './feedback/index.ts';
+import { type FeedbackStore, FeedbackStoreError } from './feedback/index.ts';
 import type { FhirServerPolicy } from './fhir-server-policy.ts';
 import { fromZodError, HttpError, operationOutcome } from './http-error.ts';
 import type { HttpGet } from './http-get.ts';
@@ -57,6 +57,8 @@ export type AppEnv = {
 };
 
 const FHIR_JSON = 'application/fhir+json';
+/** Seconds a client is asked to wait before resending feedback the store could not take. */
+const STORE_RETRY_AFTER_SEC = 5;
 
 function outcomeResponse(
   status: number,
@@ -292,7 +294,21 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     const entry = c?.get('log');
     if (e instanceof HttpError) {
       if (entry) entry.outcome = e.message;
-      return outcomeResponse(e.status, e.toOperationOutcome());
+      return outcomeResponse(e.status, e.toOperationOutcome(), e.headers);
+    }
+    if (e instanceof FeedbackStoreError) {
+      // The store is down or refusing writes: nothing of the batch was stored, so the client may
+      // send it again; say when, instead of a 500 it cannot act on.
+      if (entry) entry.outcome = e.message;
+      logger.error({ err: { name: e.name, message: e.message } }, 'feedback store unavailable');
+      return outcomeResponse(
+        503,
+        operationOutcome(
+          'transient',
+          'the feedback store is unavailable; nothing was stored, send it again later',
+        ),
+        { 'retry-after': String(STORE_RETRY_AFTER_SEC) },
+      );
     }
     if (entry) entry.outcome = 'internal error';
     logger.error(

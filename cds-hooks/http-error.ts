@@ -13,7 +13,8 @@ export type IssueCode =
   | 'not-supported'
   | 'too-long'
   | 'exception'
-  | 'incomplete';
+  | 'incomplete'
+  | 'transient';
 
 export class HttpError extends Error {
   constructor(
@@ -23,6 +24,8 @@ export class HttpError extends Error {
     readonly expression?: string[],
     /** A ready OperationOutcome (e.g. every validation issue) instead of the single message. */
     readonly outcome?: OperationOutcome,
+    /** Extra response headers (`Retry-After` on a 503). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'HttpError';

@@ -132,13 +132,32 @@ export const CdsResponse = z.object({ cards: z.array(Card) });
 
 // --- Feedback -----------------------------------------------------------------------------------
 
+/**
+ * Text that PostgreSQL (and PGlite) can store: no NUL character (refused in `text` and `jsonb`) and
+ * no lone UTF-16 surrogate (not valid UTF-8). Refused with a 400 naming the field, rather than
+ * stored escaped, so what is stored is what the client sent.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const storable = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((s) => !s.includes('\u0000'), 'contains a NUL character, which cannot be stored')
+    .refine((s) => !LONE_SURROGATE.test(s), 'contains a lone UTF-16 surrogate, which cannot be stored');
+
+const StoredCoding = z.object({
+  system: storable(1000).pipe(z.string().min(1)),
+  code: storable(1000).pipe(z.string().min(1)),
+  display: storable(1000).pipe(z.string().min(1)).optional(),
+});
+
 export const FeedbackItem = z
   .object({
-    card: z.string().min(1).max(128),
+    card: storable(128).pipe(z.string().min(1)),
     outcome: z.enum(['accepted', 'overridden']),
-    acceptedSuggestions: z.array(z.object({ id: z.string().min(1).max(128) })).optional(),
+    acceptedSuggestions: z.array(z.object({ id: storable(128).pipe(z.string().min(1)) })).optional(),
     overrideReason: z
-      .object({ reason: Coding.optional(), userComment: z.string().max(2000).optional() })
+      .object({ reason: StoredCoding.optional(), userComment: storable(2000).optional() })
       .refine((o) => o.reason || o.userComment, 'overrideReason needs reason or userComment (cds-fb-3)')
       .optional(),
     outcomeTimestamp: z.iso.datetime({ offset: true }),

@@ -121,9 +121,10 @@ export function normaliseRecord(r: FeedbackRecord): FeedbackRecord {
 }
 
 /**
- * sha-256 over service id, card, outcome, outcome timestamp, sorted suggestions and the override
- * reason (system, code, comment). `receivedAt`, `display` and `clientIss` are not part of the key:
- * a resent feedback is the same feedback.
+ * sha-256 over service id, card, outcome, outcome timestamp, sorted suggestions, the override
+ * reason (system, code, comment) and the client's issuer. `receivedAt` and `display` are not part
+ * of the key: a resent feedback is the same feedback. The issuer is: the same feedback sent by two
+ * CDS clients is two records, and one client can never suppress another's.
  */
 export function dedupeKey(r: FeedbackRecord): string {
   const n = normaliseRecord(r);
@@ -136,6 +137,7 @@ export function dedupeKey(r: FeedbackRecord): string {
     n.overrideReason?.system ?? null,
     n.overrideReason?.code ?? null,
     n.overrideReason?.userComment ?? null,
+    n.clientIss ?? null,
   ];
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }

@@ -5,36 +5,22 @@
  * IPv4-mapped address or a host name whose DNS answer is loopback. The listener that stands for an
  * internal service counts what reaches it: nothing, and never a token.
  */
-
 import { lookup } from 'node:dns/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../../cds-hooks/app.ts';
-import { createJwtVerifier, type TrustedIssuer } from '../../../cds-hooks/auth/index.ts';
 import { type FeedbackStore, openFeedbackStore } from '../../../cds-hooks/feedback/index.ts';
-import { fhirServerPolicy } from '../../../cds-hooks/fhir-server-policy.ts';
 import { isRefusedAddress } from '../../../cds-hooks/http-get.ts';
-import { createLogger } from '../../../cds-hooks/log.ts';
-import { getKnowledge } from '../../../src/knowledge/index.ts';
-import { NOW } from '../../fixtures/cds/records.ts';
-import { type JwksServer, startJwksServer } from '../../fixtures/cds-jwt/jwks-server.ts';
-import { jwksOf, makeKey, type TestKey } from '../../fixtures/cds-jwt/keys.ts';
-import { EPIC_ISS, epicStyleToken, SANDBOX_ISS, sandboxStyleToken } from '../../fixtures/cds-jwt/tokens.ts';
+import { type Client, type JwtService, startJwtService } from './jwt-service.ts';
 
-let jwks: JwksServer;
 let feedback: FeedbackStore;
-let service: ReturnType<typeof serve>;
-let base = '';
+let service: JwtService;
 let internal: Server;
 let internalPort = 0;
 const reached: { path: string; authorization: string | undefined }[] = [];
 let allowedEhr: Server;
 let allowedBase = '';
-const keys = {} as Record<'sandbox' | 'epic', TestKey>;
-const nowSec = () => Math.floor(Date.now() / 1000);
 
 const listen = async (s: Server) => {
   await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
@@ -42,10 +28,6 @@ const listen = async (s: Server) => {
 };
 
 beforeAll(async () => {
-  [keys.sandbox, keys.epic] = await Promise.all([makeKey('ES384'), makeKey('RS384')]);
-  jwks = await startJwksServer();
-  jwks.publish('/sandbox/jwks.json', jwksOf(keys.sandbox));
-  jwks.publish('/epic/jwks.json', jwksOf(keys.epic));
   // Stands for anything internal: it answers JSON, so a 200 would betray it.
   internal = createServer((req, res) => {
     reached.push({ path: req.url ?? '', authorization: req.headers.authorization });
@@ -53,71 +35,37 @@ beforeAll(async () => {
     res.end(JSON.stringify({ resourceType: 'Bundle', type: 'searchset', entry: [] }));
   });
   internalPort = await listen(internal);
-  // The one EHR the Epic-style issuer is bound to (on loopback here, allowed by name).
+  // The one EHR the Epic-style client is bound to (on loopback here, allowed by name).
   allowedEhr = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/fhir+json' });
     res.end(JSON.stringify({ resourceType: 'Bundle', type: 'searchset', entry: [] }));
   });
   allowedBase = `http://127.0.0.1:${await listen(allowedEhr)}/fhir`;
-
-  const trustedIssuers: TrustedIssuer[] = [
-    { iss: SANDBOX_ISS, jwks_url: jwks.url('/sandbox/jwks.json') },
-    { iss: EPIC_ISS, jwks_url: jwks.url('/epic/jwks.json'), fhir_servers: [allowedBase] },
-  ];
   feedback = await openFeedbackStore({ dataDir: 'memory://' });
-  service = serve({ fetch: (req) => app.fetch(req), port: 0, hostname: '127.0.0.1' });
-  await new Promise<void>((resolve) => service.once('listening', () => resolve()));
-  base = `http://127.0.0.1:${(service.address() as AddressInfo).port}`;
-  app = createApp({
-    kb: getKnowledge(),
-    config: {
-      publicBaseUrl: base,
-      corsOrigins: [],
-      appLaunchUrl: `${base}/app/launch.html`,
-      formularyUnavailable: [],
-      fhirTimeoutMs: 1000,
-      fhirDeadlineMs: 2000,
-      fhirMaxPages: 5,
-    },
-    verifier: createJwtVerifier({ trustedIssuers }),
-    fhirServerPolicy: fhirServerPolicy(trustedIssuers),
-    feedback,
-    logger: createLogger('silent'),
-    now: () => new Date(NOW),
-  });
+  service = await startJwtService({ feedback, fhirServers: { epic: [allowedBase] } });
 });
-let app: ReturnType<typeof createApp>;
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => service.close(() => resolve()));
+  await service.close();
   await new Promise<void>((resolve) => internal.close(() => resolve()));
   await new Promise<void>((resolve) => allowedEhr.close(() => resolve()));
-  await jwks.close();
   await feedback.close();
 });
 
-async function hook(issuer: 'sandbox' | 'epic', fhirServer: string) {
-  const url = `${base}/cds-services/alk-ros1-patient-view`;
-  const make = issuer === 'sandbox' ? sandboxStyleToken : epicStyleToken;
-  const token = await make({ key: keys[issuer], aud: url, nowSec: nowSec() });
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({
-      hook: 'patient-view',
-      hookInstance: crypto.randomUUID(),
-      fhirServer,
-      fhirAuthorization: {
-        access_token: 'attacker-chosen-token',
-        token_type: 'Bearer',
-        expires_in: 300,
-        scope: 'patient/*.read',
-        subject: 'x',
-      },
-      context: { userId: 'Practitioner/1', patientId: 'p1' },
-    }),
+function hook(client: Client, fhirServer: string) {
+  return service.call(client, '/cds-services/alk-ros1-patient-view', {
+    hook: 'patient-view',
+    hookInstance: crypto.randomUUID(),
+    fhirServer,
+    fhirAuthorization: {
+      access_token: 'attacker-chosen-token',
+      token_type: 'Bearer',
+      expires_in: 300,
+      scope: 'patient/*.read',
+      subject: 'x',
+    },
+    context: { userId: 'Practitioner/1', patientId: 'p1' },
   });
-  return { status: res.status, body: await res.json() };
 }
 
 const ownName = hostname();

@@ -19,19 +19,18 @@ afterAll(() => {
 });
 
 describe('dedupe key and helpers (no database)', () => {
-  it('ignores suggestion order, receivedAt, display and clientIss', () => {
+  it('ignores suggestion order, receivedAt and display', () => {
     const a = record({ acceptedSuggestions: ['b', 'a'] });
     const b = {
       ...a,
       acceptedSuggestions: ['a', 'b'],
       receivedAt: new Date(0).toISOString(),
-      clientIss: 'https://other.example',
     };
     expect(dedupeKey(a)).toBe(dedupeKey(b));
     expect(dedupeKey(a)).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('distinguishes outcome, timestamp and override reason', () => {
+  it('distinguishes outcome, timestamp, override reason and the issuer', () => {
     const base = record({ outcome: 'overridden', acceptedSuggestions: [] });
     const keys = new Set(
       [
@@ -42,9 +41,10 @@ describe('dedupe key and helpers (no database)', () => {
         { ...base, overrideReason: { userComment: 'x' } },
         { ...base, card: randomUUID() },
         { ...base, serviceId: 'other' },
+        { ...base, clientIss: 'https://other.example' },
       ].map(dedupeKey),
     );
-    expect(keys.size).toBe(7);
+    expect(keys.size).toBe(8);
   });
 
   it('storeError keeps the code and drops the driver message', () => {
