@@ -1,12 +1,16 @@
 /**
- * Configuration for `npm run serve`, read from the environment once and validated (contract:
- * PORT, PUBLIC_BASE_URL, CDS_TRUSTED_ISSUERS, CDS_FORMULARY_UNAVAILABLE). The only module that
- * reads process.env. Fails fast with a readable message; no default secrets.
+ * The one configuration reader: `npm run serve` (`readServeConfig`) and `npm start`
+ * (`readStartConfig`) read the environment here, once, validated by zod (contract: PORT, HOST,
+ * PUBLIC_BASE_URL, CDS_TRUSTED_ISSUERS, CORS_ALLOWED_ORIGINS, CDS_FORMULARY_UNAVAILABLE). The only
+ * module that reads process.env. Fails fast with a message naming each bad variable; no default
+ * secrets.
  */
 import { z } from 'zod';
 import { DEFAULT_MAX_BODY_BYTES } from './app.ts';
 import { parseTrustedIssuers, type TrustedIssuer } from './auth/index.ts';
 import { DEFAULT_MAX_TOTAL_BYTES } from './fhir-fetch.ts';
+
+type Environment = Record<string, string | undefined>;
 
 const csv = (v: string | undefined) =>
   (v ?? '')
@@ -14,32 +18,80 @@ const csv = (v: string | undefined) =>
     .map((x) => x.trim())
     .filter(Boolean);
 
-const Env = z.object({
-  PORT: z.coerce.number().int().min(1).max(65535).default(8080),
-  HOST: z.string().trim().min(1).default('0.0.0.0'),
-  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+const bytes = (fallback: number) =>
+  z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .default(fallback);
+
+/** What both commands read the same way. */
+const Common = z.object({
   CDS_TRUSTED_ISSUERS: z.string().optional(),
   CDS_FORMULARY_UNAVAILABLE: z.string().optional(),
   CORS_ALLOWED_ORIGINS: z.string().optional(),
+  MAX_BODY_BYTES: bytes(DEFAULT_MAX_BODY_BYTES),
+  CDS_PREFETCH_INCLUDE_MEDICATIONS: z.enum(['true', 'false']).default('false'),
+});
+
+const ServeEnv = Common.extend({
+  PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   SMART_LAUNCH_URL: z.url().optional(),
   DATABASE_URL: z.string().optional(),
   FEEDBACK_DATA_DIR: z.string().default('.data/feedback'),
   FHIR_TIMEOUT_MS: z.coerce.number().int().positive().default(2000),
   FHIR_DEADLINE_MS: z.coerce.number().int().positive().default(3000),
   FHIR_MAX_PAGES: z.coerce.number().int().positive().default(20),
-  FHIR_MAX_BYTES: z.coerce
-    .number()
-    .int()
-    .min(64 * 1024)
-    .default(DEFAULT_MAX_TOTAL_BYTES),
-  MAX_BODY_BYTES: z.coerce
-    .number()
-    .int()
-    .min(64 * 1024)
-    .default(DEFAULT_MAX_BODY_BYTES),
-  CDS_PREFETCH_INCLUDE_MEDICATIONS: z.enum(['true', 'false']).default('false'),
+  FHIR_MAX_BYTES: bytes(DEFAULT_MAX_TOTAL_BYTES),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
+
+const StartEnv = Common.extend({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  // The sandbox has no real sign-in: loopback unless an operator says otherwise.
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  FEEDBACK_DATA_DIR: z.string().optional(),
+  SANDBOX_HOSTS: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
+});
+
+function parse<T extends z.ZodType>(schema: T, env: Environment): z.infer<T> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n- ${lines.join('\n- ')}`);
+  }
+  return parsed.data;
+}
+
+function trustedIssuersOf(value: string | undefined): TrustedIssuer[] {
+  try {
+    return parseTrustedIssuers(value);
+  } catch (e) {
+    throw new Error(`Invalid configuration:\n- ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+const lowerCsv = (v: string | undefined) => csv(v).map((x) => x.toLowerCase());
+
+/** Browser origins, each exactly `scheme://host[:port]`; `*` is refused (credentials-bearing calls). */
+function originsOf(value: string | undefined): string[] {
+  const origins = csv(value);
+  const bad = origins.filter((o) => {
+    try {
+      return o === '*' || new URL(o).origin !== o;
+    } catch {
+      return true;
+    }
+  });
+  if (bad.length)
+    throw new Error(
+      `Invalid configuration:\n- CORS_ALLOWED_ORIGINS: not an origin (scheme://host[:port], never *): ${bad.join(', ')}`,
+    );
+  return origins;
+}
 
 export interface ServeConfig {
   port: number;
@@ -57,18 +109,13 @@ export interface ServeConfig {
   fhirMaxBytes: number;
   maxBodyBytes: number;
   prefetchIncludeMedications: boolean;
-  logLevel: z.infer<typeof Env>['LOG_LEVEL'];
+  logLevel: z.infer<typeof ServeEnv>['LOG_LEVEL'];
 }
 
-export function readServeConfig(env: Record<string, string | undefined> = process.env): ServeConfig {
-  const parsed = Env.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new Error(`Invalid configuration:\n- ${lines.join('\n- ')}`);
-  }
-  const e = parsed.data;
+export function readServeConfig(env: Environment = process.env): ServeConfig {
+  const e = parse(ServeEnv, env);
   const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
-  const trustedIssuers = parseTrustedIssuers(e.CDS_TRUSTED_ISSUERS);
+  const trustedIssuers = trustedIssuersOf(e.CDS_TRUSTED_ISSUERS);
   if (trustedIssuers.length === 0) {
     throw new Error(
       'Invalid configuration:\n- CDS_TRUSTED_ISSUERS: production mode needs at least one trusted CDS client',
@@ -79,8 +126,8 @@ export function readServeConfig(env: Record<string, string | undefined> = proces
     host: e.HOST,
     publicBaseUrl,
     trustedIssuers,
-    formularyUnavailable: csv(e.CDS_FORMULARY_UNAVAILABLE).map((x) => x.toLowerCase()),
-    corsOrigins: csv(e.CORS_ALLOWED_ORIGINS),
+    formularyUnavailable: lowerCsv(e.CDS_FORMULARY_UNAVAILABLE),
+    corsOrigins: originsOf(e.CORS_ALLOWED_ORIGINS),
     appLaunchUrl: e.SMART_LAUNCH_URL ?? `${publicBaseUrl}/app/launch.html`,
     ...(e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : {}),
     feedbackDataDir: e.FEEDBACK_DATA_DIR,
@@ -88,6 +135,39 @@ export function readServeConfig(env: Record<string, string | undefined> = proces
     fhirDeadlineMs: e.FHIR_DEADLINE_MS,
     fhirMaxPages: e.FHIR_MAX_PAGES,
     fhirMaxBytes: e.FHIR_MAX_BYTES,
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    prefetchIncludeMedications: e.CDS_PREFETCH_INCLUDE_MEDICATIONS === 'true',
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+export interface StartConfig {
+  port: number;
+  host: string;
+  /** CDS clients to trust besides the sandbox itself. */
+  extraTrustedIssuers: TrustedIssuer[];
+  formularyUnavailable: string[];
+  /** Browser origins allowed besides the sandbox's own. */
+  corsOrigins: string[];
+  /** Undefined: the default under the project root. */
+  feedbackDataDir?: string;
+  /** Host names the sandbox answers to besides localhost, 127.0.0.1 and [::1]. */
+  allowedHosts: string[];
+  maxBodyBytes: number;
+  prefetchIncludeMedications: boolean;
+  logLevel: z.infer<typeof StartEnv>['LOG_LEVEL'];
+}
+
+export function readStartConfig(env: Environment = process.env): StartConfig {
+  const e = parse(StartEnv, env);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    extraTrustedIssuers: trustedIssuersOf(e.CDS_TRUSTED_ISSUERS),
+    formularyUnavailable: lowerCsv(e.CDS_FORMULARY_UNAVAILABLE),
+    corsOrigins: originsOf(e.CORS_ALLOWED_ORIGINS),
+    ...(e.FEEDBACK_DATA_DIR ? { feedbackDataDir: e.FEEDBACK_DATA_DIR } : {}),
+    allowedHosts: lowerCsv(e.SANDBOX_HOSTS),
     maxBodyBytes: e.MAX_BODY_BYTES,
     prefetchIncludeMedications: e.CDS_PREFETCH_INCLUDE_MEDICATIONS === 'true',
     logLevel: e.LOG_LEVEL,

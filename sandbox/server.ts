@@ -55,6 +55,10 @@ export interface SandboxOptions {
   /** More CDS clients to trust besides the sandbox itself (e.g. the public CDS Hooks sandbox). */
   extraTrustedIssuers?: TrustedIssuer[];
   formularyUnavailable?: string[];
+  /** Browser origins allowed to call the CDS service besides the sandbox's own (`CORS_ALLOWED_ORIGINS`). */
+  corsOrigins?: string[];
+  /** Largest hook or feedback body (`MAX_BODY_BYTES`). */
+  maxBodyBytes?: number;
   logLevel?: string;
   /** "Today" for the sample patients' dates. */
   today?: Date;
@@ -68,6 +72,12 @@ export interface SandboxOptions {
    * `fhir_servers`): tests put an EHR with failing searches in front of the sandbox FHIR server.
    */
   extraFhirServers?: string[];
+  /**
+   * Host names besides localhost, 127.0.0.1 and [::1] the sandbox answers to (`SANDBOX_HOSTS`).
+   * Any other Host header gets 403: a page on another site whose name resolves to this machine
+   * (DNS rebinding) cannot read `/sandbox/api/*`, which hands out tokens.
+   */
+  allowedHosts?: string[];
   /** Discovery's medication prefetch templates ask for `_include=…:medication` (the sandbox honours it). */
   prefetchIncludeMedications?: boolean;
 }
@@ -160,7 +170,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     kb,
     config: {
       publicBaseUrl: base,
-      corsOrigins: [base],
+      corsOrigins: [base, ...(options.corsOrigins ?? [])],
+      ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
       appLaunchUrl,
       formularyUnavailable: options.formularyUnavailable ?? [],
       fhirTimeoutMs: 2000,
@@ -188,6 +199,21 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   });
 
   const root = new Hono();
+  const hosts = new Set(
+    ['localhost', '127.0.0.1', '[::1]', ...(options.allowedHosts ?? [])].map((h) => h.toLowerCase()),
+  );
+  root.use('*', async (c, next) => {
+    const host = (c.req.header('host') ?? '').toLowerCase().replace(/:\d+$/, '');
+    if (!hosts.has(host))
+      return c.html(
+        renderPage(
+          'Unknown host name',
+          `<p>This sandbox answers only to ${escapeHtml([...hosts].join(', '))}. Set SANDBOX_HOSTS to add a name.</p>`,
+        ),
+        403,
+      );
+    await next();
+  });
   const cdsHandler = (c: { req: { raw: Request }; env: unknown }) => cds.fetch(c.req.raw, c.env);
   root.all('/cds-services', cdsHandler);
   root.all('/cds-services/*', cdsHandler);

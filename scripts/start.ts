@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'vite';
-import { parseTrustedIssuers } from '../cds-hooks/auth/index.ts';
+import { readStartConfig, type StartConfig } from '../cds-hooks/env.ts';
 import { APP_DIST, EHR_DIST, ROOT, startSandbox } from '../sandbox/server.ts';
 
 function newestMtime(path: string): number {
@@ -36,15 +36,13 @@ function fail(message: string): never {
 }
 
 async function main() {
-  const port = Number(process.env.PORT ?? 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    fail(`PORT must be a port number, got "${process.env.PORT}"`);
-  let extraTrustedIssuers: ReturnType<typeof parseTrustedIssuers> = [];
+  let config: StartConfig;
   try {
-    extraTrustedIssuers = parseTrustedIssuers(process.env.CDS_TRUSTED_ISSUERS);
+    config = readStartConfig();
   } catch (e) {
-    fail(`CDS_TRUSTED_ISSUERS: ${e instanceof Error ? e.message : String(e)}`);
+    fail(e instanceof Error ? e.message : String(e));
   }
+  const { port } = config;
 
   await buildIfStale('SMART app', 'vite.config.ts', APP_DIST, [
     'index.html',
@@ -64,19 +62,21 @@ async function main() {
   try {
     sandbox = await startSandbox({
       port,
-      ...(process.env.HOST ? { host: process.env.HOST } : {}),
-      feedbackDataDir: process.env.FEEDBACK_DATA_DIR ?? join(ROOT, '.data', 'sandbox-feedback'),
-      extraTrustedIssuers,
-      formularyUnavailable: (process.env.CDS_FORMULARY_UNAVAILABLE ?? '')
-        .split(',')
-        .map((s) => s.trim().toLowerCase())
-        .filter(Boolean),
-      logLevel: process.env.LOG_LEVEL ?? 'warn',
+      host: config.host,
+      feedbackDataDir: config.feedbackDataDir ?? join(ROOT, '.data', 'sandbox-feedback'),
+      extraTrustedIssuers: config.extraTrustedIssuers,
+      formularyUnavailable: config.formularyUnavailable,
+      corsOrigins: config.corsOrigins,
+      allowedHosts: config.allowedHosts,
+      maxBodyBytes: config.maxBodyBytes,
+      prefetchIncludeMedications: config.prefetchIncludeMedications,
+      logLevel: config.logLevel,
     });
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === 'EADDRINUSE')
       fail(`port ${port} is in use. Stop the other program or set PORT, e.g. PORT=3100 npm start`);
+    if (code === 'EADDRNOTAVAIL') fail(`HOST ${config.host} is not an address of this machine.`);
     throw e;
   }
   const { base } = sandbox;

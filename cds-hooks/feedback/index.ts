@@ -10,7 +10,6 @@ export {
   DEFAULT_DATA_DIR,
   dedupeKey,
   FeedbackStoreError,
-  feedbackStoreOptionsFromEnv,
   normaliseRecord,
   openFeedbackStore,
 } from './store.ts';

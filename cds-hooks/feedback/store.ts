@@ -178,11 +178,3 @@ export async function openFeedbackStore(opts: FeedbackStoreOptions = {}): Promis
   const { openPgliteFeedbackStore } = await import('./pglite-store.ts');
   return openPgliteFeedbackStore({ dataDir: opts.dataDir ?? DEFAULT_DATA_DIR });
 }
-
-/** `DATABASE_URL` and `FEEDBACK_DATA_DIR` from the environment. */
-export function feedbackStoreOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): FeedbackStoreOptions {
-  const opts: FeedbackStoreOptions = {};
-  if (env.DATABASE_URL) opts.databaseUrl = env.DATABASE_URL;
-  if (env.FEEDBACK_DATA_DIR) opts.dataDir = env.FEEDBACK_DATA_DIR;
-  return opts;
-}

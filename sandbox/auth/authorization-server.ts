@@ -65,14 +65,18 @@ interface PendingAuthorization {
 
 interface IssuedCode extends PendingAuthorization {
   used: boolean;
-  /** Access tokens issued from this code, revoked if the code is replayed (RFC 9700 §4.2.4). */
-  tokens: string[];
+  /**
+   * Every token issued from this code, and from refreshes of those, shares the code's family: a
+   * replayed code revokes the whole family (RFC 9700 §4.2.4), refresh tokens included.
+   */
+  family: string;
 }
 
 interface RefreshGrant {
   clientId: string;
   scopes: string[];
   context?: LaunchContext;
+  family?: string;
 }
 
 const CODE_LIFETIME_MS = 60_000;
@@ -108,8 +112,16 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
   const launches = new Map<string, { context: LaunchContext; expiresAt: number }>();
   const pending = new Map<string, PendingAuthorization>();
   const codes = new Map<string, IssuedCode>();
-  const accessTokens = new Map<string, AccessGrant>();
+  const accessTokens = new Map<string, AccessGrant & { family?: string }>();
   const refreshTokens = new Map<string, RefreshGrant>();
+  /** Families whose code was replayed: nothing of theirs works again. */
+  const revokedFamilies = new Set<string>();
+
+  function revokeFamily(family: string) {
+    revokedFamilies.add(family);
+    for (const [k, v] of accessTokens) if (v.family === family) accessTokens.delete(k);
+    for (const [k, v] of refreshTokens) if (v.family === family) refreshTokens.delete(k);
+  }
   const clients = new Map(options.clients.map((c) => [c.clientId, c]));
 
   function sweep() {
@@ -120,7 +132,12 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     for (const [k, v] of accessTokens) if (v.expiresAt < t) accessTokens.delete(k);
   }
 
-  function issueAccess(clientId: string, scopes: string[], context: LaunchContext | undefined) {
+  function issueAccess(
+    clientId: string,
+    scopes: string[],
+    context: LaunchContext | undefined,
+    family: string | undefined,
+  ) {
     const token = randomToken();
     const grants = resourceGrants(scopes);
     const patientBound = grants.some((g) => g.context === 'patient');
@@ -130,6 +147,7 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
       grants,
       ...(patientBound && context ? { patient: context.patient } : {}),
       expiresAt: now() + ACCESS_TOKEN_LIFETIME_SEC * 1000,
+      ...(family ? { family } : {}),
     });
     return token;
   }
@@ -138,9 +156,10 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     clientId: string,
     scopes: string[],
     context: LaunchContext | undefined,
+    family: string | undefined,
     nonce?: string,
   ) {
-    const accessToken = issueAccess(clientId, scopes, context);
+    const accessToken = issueAccess(clientId, scopes, context, family);
     const body: Record<string, unknown> = {
       access_token: accessToken,
       token_type: 'Bearer',
@@ -159,7 +178,12 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     }
     if (scopes.includes('offline_access') || scopes.includes('online_access')) {
       const refresh = randomToken();
-      refreshTokens.set(refresh, { clientId, scopes, ...(context ? { context } : {}) });
+      refreshTokens.set(refresh, {
+        clientId,
+        scopes,
+        ...(context ? { context } : {}),
+        ...(family ? { family } : {}),
+      });
       body.refresh_token = refresh;
     }
     if (scopes.includes('openid')) {
@@ -197,7 +221,7 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
 
   function issueCode(p: PendingAuthorization) {
     const code = randomToken();
-    codes.set(code, { ...p, used: false, tokens: [], expiresAt: now() + CODE_LIFETIME_MS });
+    codes.set(code, { ...p, used: false, family: randomToken(), expiresAt: now() + CODE_LIFETIME_MS });
     const back = new URL(p.redirectUri);
     back.searchParams.set('code', code);
     if (p.state) back.searchParams.set('state', p.state);
@@ -249,6 +273,8 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     if (launch) {
       const found = launches.get(launch);
       if (!found) return redirectError(redirectUri, state, 'invalid_request', 'unknown or expired launch');
+      // Single use: a launch id that leaked (a log, a referrer) cannot start a second session.
+      launches.delete(launch);
       if (!scopes.includes('launch'))
         return redirectError(redirectUri, state, 'invalid_scope', 'an EHR launch needs the launch scope');
       return issueCode({ ...request, context: found.context });
@@ -293,7 +319,7 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
       const code = codes.get(form.get('code') ?? '');
       if (!code || code.expiresAt < now()) return fail('invalid_grant', 'unknown or expired code');
       if (code.used) {
-        for (const t of code.tokens) accessTokens.delete(t);
+        revokeFamily(code.family);
         codes.delete(form.get('code') ?? '');
         return fail('invalid_grant', 'code already used');
       }
@@ -304,21 +330,21 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
       const verifier = form.get('code_verifier') ?? '';
       if (!PKCE_VALUE.test(verifier) || !sameString(s256(verifier), code.codeChallenge))
         return fail('invalid_grant', 'code_verifier does not match the code_challenge');
-      const { accessToken, body } = await tokenResponse(clientId, code.scopes, code.context, code.nonce);
-      code.tokens.push(accessToken);
+      const { body } = await tokenResponse(clientId, code.scopes, code.context, code.family, code.nonce);
       return c.json(body, 200, headers);
     }
 
     if (grantType === 'refresh_token') {
       const presented = form.get('refresh_token') ?? '';
       const grant = refreshTokens.get(presented);
-      if (!grant || grant.clientId !== clientId) return fail('invalid_grant', 'unknown refresh_token');
+      if (!grant || grant.clientId !== clientId || (grant.family && revokedFamilies.has(grant.family)))
+        return fail('invalid_grant', 'unknown refresh_token');
       const asked = form.get('scope');
       const scopes = asked ? asked.split(/\s+/).filter(Boolean) : grant.scopes;
       if (scopes.some((s) => !grant.scopes.includes(s)))
         return fail('invalid_scope', 'a refresh cannot widen the granted scopes');
       refreshTokens.delete(presented); // rotation: each refresh token works once
-      const { body } = await tokenResponse(clientId, scopes, grant.context);
+      const { body } = await tokenResponse(clientId, scopes, grant.context, grant.family);
       if (!body.refresh_token) {
         const refresh = randomToken();
         refreshTokens.set(refresh, { ...grant, scopes });

@@ -4,6 +4,7 @@
  * back end (launches, CDS tokens, prefetch filled from the FHIR server), the fallback path where the
  * service queries the sandbox FHIR server with `fhirAuthorization`, and readable 400s for bad input.
  */
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../../sandbox/server.ts';
 import { isAllowedIssuer } from '../../../src/app/config.ts';
@@ -179,4 +180,47 @@ describe('the sandbox EHR back end', () => {
       await other.close();
     }
   }, 60_000);
+});
+
+describe('the Host header (DNS rebinding)', () => {
+  /** A raw request with the Host header a page on another site would send if its name pointed here. */
+  const withHost = (path: string, host: string, body?: unknown) =>
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const url = new URL(`${base}${path}`);
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: payload ? 'POST' : 'GET',
+          headers: { host, ...(payload ? { 'content-type': 'application/json' } : {}) },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (d) => {
+            text += d;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+
+  it('refuses a host name it does not know, before any route hands out a token', async () => {
+    const port = new URL(base).port;
+    const token = await withHost('/sandbox/api/hook-fhir', `attacker.example:${port}`, {
+      patientId: 'alk-naive',
+    });
+    expect(token.status).toBe(403);
+    expect(token.text).not.toMatch(/access_token/);
+    expect((await withHost('/sandbox/api/session', `attacker.example:${port}`)).status).toBe(403);
+  });
+
+  it('answers to localhost, 127.0.0.1 and [::1]', async () => {
+    const port = new URL(base).port;
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`])
+      expect((await withHost('/sandbox/api/session', host)).status, host).toBe(200);
+  });
 });

@@ -327,6 +327,42 @@ describe('EHR launch with PKCE', () => {
     expect((await fhirGet('Patient/pat-a', first.access_token)).status).toBe(401);
   });
 
+  it('revokes the refresh token too, and every token refreshed from it, when the code is replayed (RFC 9700 §4.2.4)', async () => {
+    const { verifier, challenge } = pkce();
+    const code = await codeFor(challenge);
+    const form = {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT,
+      client_id: CLIENT,
+      code_verifier: verifier,
+    };
+    const first = (await (await token(form)).json()) as Record<string, any>;
+    const refreshed = (await (
+      await token({ grant_type: 'refresh_token', refresh_token: first.refresh_token, client_id: CLIENT })
+    ).json()) as Record<string, any>;
+    expect((await fhirGet('Patient/pat-a', refreshed.access_token)).status).toBe(200);
+
+    expect((await token(form)).status).toBe(400); // the replay
+    expect((await fhirGet('Patient/pat-a', refreshed.access_token)).status).toBe(401);
+    const again = await token({
+      grant_type: 'refresh_token',
+      refresh_token: refreshed.refresh_token,
+      client_id: CLIENT,
+    });
+    expect(again.status).toBe(400);
+    expect(await again.json()).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('takes a launch id once: a second authorization with it is refused', async () => {
+    const params = ehrLaunchParams(pkce().challenge);
+    const first = await authorize(params);
+    expect(first.location?.searchParams.get('code')).toBeTruthy();
+    const second = await authorize({ ...params, code_challenge: pkce().challenge });
+    expect(second.location?.searchParams.get('error')).toBe('invalid_request');
+    expect(second.location?.searchParams.get('code')).toBeNull();
+  });
+
   it('refreshes with rotation and never widens the scopes', async () => {
     const { body } = await launchAndToken();
     const refreshed = await token({

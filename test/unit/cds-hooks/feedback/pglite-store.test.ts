@@ -2,12 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  dedupeKey,
-  FeedbackStoreError,
-  feedbackStoreOptionsFromEnv,
-  openFeedbackStore,
-} from '../../../../cds-hooks/feedback/index.ts';
+import { dedupeKey, FeedbackStoreError, openFeedbackStore } from '../../../../cds-hooks/feedback/index.ts';
 import { SCHEMA_STATEMENTS } from '../../../../cds-hooks/feedback/schema.sql.ts';
 import { storeError } from '../../../../cds-hooks/feedback/store.ts';
 import { freshDataDir, record, removeTempDirs, SERVICE, tempDir } from './helpers.ts';
@@ -57,16 +52,6 @@ describe('dedupe key and helpers (no database)', () => {
     expect(err.code).toBe('23514');
     expect(storeError('save', { code: 'Failing row contains x' }).message).toBe(
       'feedback store: save failed',
-    );
-  });
-
-  it('reads DATABASE_URL and FEEDBACK_DATA_DIR', () => {
-    expect(feedbackStoreOptionsFromEnv({})).toEqual({});
-    expect(feedbackStoreOptionsFromEnv({ DATABASE_URL: 'postgres://h/db', FEEDBACK_DATA_DIR: '/d' })).toEqual(
-      {
-        databaseUrl: 'postgres://h/db',
-        dataDir: '/d',
-      },
     );
   });
 
