@@ -57,7 +57,7 @@ export type AppEnv = {
 };
 
 const FHIR_JSON = 'application/fhir+json';
-/** Seconds a client is asked to wait before resending feedback the store could not take. */
+/** Seconds a client is asked to wait before retrying when a store (feedback, jti replay) could not answer. */
 const STORE_RETRY_AFTER_SEC = 5;
 
 function outcomeResponse(
@@ -194,6 +194,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       const auth = await authorise(c.req.header('authorization'), audiences(c));
       if (!auth.ok) {
         c.get('log').outcome = auth.reason;
+        if (auth.unavailable)
+          return outcomeResponse(
+            503,
+            operationOutcome('transient', 'the token could not be checked now; try again'),
+            { 'retry-after': String(STORE_RETRY_AFTER_SEC) },
+          );
         return unauthorized();
       }
       c.set('auth', auth);

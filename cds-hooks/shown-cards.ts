@@ -1,32 +1,22 @@
 /**
  * Remembers which order findings were shown at order-select, so order-sign does not repeat them for
- * the same draft. In memory with a TTL: a restart only means a card may be shown once more.
+ * the same draft. In memory with a TTL (lru-cache): a restart, or an entry pushed out past the cap,
+ * only means a card may be shown once more.
  */
+import { LRUCache } from 'lru-cache';
+
 export class ShownCards {
-  private readonly seen = new Map<string, number>();
+  private readonly seen: LRUCache<string, true>;
 
-  constructor(
-    private readonly ttlMs = 2 * 60 * 60 * 1000,
-    private readonly maxEntries = 50_000,
-  ) {}
-
-  private evict(now: number) {
-    for (const [k, exp] of this.seen) {
-      if (exp > now && this.seen.size <= this.maxEntries) break;
-      this.seen.delete(k);
-    }
+  constructor(ttlMs = 2 * 60 * 60 * 1000, maxEntries = 50_000, now: () => number = Date.now) {
+    this.seen = new LRUCache<string, true>({ max: maxEntries, ttl: ttlMs, ttlResolution: 0, perf: { now } });
   }
 
-  remember(keys: readonly string[], now = Date.now()) {
-    for (const k of keys) {
-      this.seen.delete(k);
-      this.seen.set(k, now + this.ttlMs);
-    }
-    this.evict(now);
+  remember(keys: readonly string[]) {
+    for (const k of keys) this.seen.set(k, true);
   }
 
-  has(key: string, now = Date.now()): boolean {
-    const exp = this.seen.get(key);
-    return exp !== undefined && exp > now;
+  has(key: string): boolean {
+    return this.seen.has(key);
   }
 }

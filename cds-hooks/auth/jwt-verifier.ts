@@ -61,7 +61,9 @@ export interface JwtVerifierOptions {
 
 export type VerifyResult =
   | { ok: true; iss: string; sub?: string; jti: string; tenant?: string; kid?: string; alg: string }
-  | { ok: false; reason: string }; // reason is for logs only, never sent to clients; never contains the token
+  // reason is for logs only, never sent to clients; never contains the token. `unavailable`: the
+  // token could not be checked (the replay store could not record it), so the answer is 503, not 401.
+  | { ok: false; reason: string; unavailable?: true };
 
 export interface JwtVerifier {
   /** `audience`: the exact URL called, or the URLs accepted for it (the token's aud must contain one). */
@@ -340,7 +342,8 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
     try {
       first = await replay.checkAndAdd(JSON.stringify([issuer.iss, jti]), (exp + tolerance) * 1000);
     } catch {
-      return fail('replay store unavailable'); // fail closed
+      // Fail closed, and say it is the service's problem: the client may retry (contract: 503).
+      return { ok: false, reason: 'replay store unavailable', unavailable: true };
     }
     if (!first) return fail('replayed jti');
 

@@ -7,6 +7,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Hono } from 'hono';
+import { LRUCache } from 'lru-cache';
 import type { SandboxKeys } from '../keys.ts';
 import { escapeHtml, renderPage } from '../page.ts';
 import { grantScopes, type ResourceGrant, resourceGrants } from './scopes.ts';
@@ -80,6 +81,10 @@ interface RefreshGrant {
 }
 
 const CODE_LIFETIME_MS = 60_000;
+/** Refresh tokens (offline_access / online_access) last a day in the sandbox. */
+const REFRESH_TOKEN_LIFETIME_MS = 24 * 60 * 60_000;
+/** Per kind of grant (launches, codes, tokens…): beyond it the oldest are dropped. */
+const MAX_ENTRIES = 10_000;
 const LAUNCH_LIFETIME_MS = 10 * 60_000;
 const PENDING_LIFETIME_MS = 10 * 60_000;
 export const ACCESS_TOKEN_LIFETIME_SEC = 3600;
@@ -109,28 +114,26 @@ export interface AuthorizationServer {
 export function createAuthorizationServer(options: AuthorizationServerOptions): AuthorizationServer {
   const now = options.now ?? Date.now;
   const base = options.base.replace(/\/+$/, '');
-  const launches = new Map<string, { context: LaunchContext; expiresAt: number }>();
-  const pending = new Map<string, PendingAuthorization>();
-  const codes = new Map<string, IssuedCode>();
-  const accessTokens = new Map<string, AccessGrant & { family?: string }>();
-  const refreshTokens = new Map<string, RefreshGrant>();
+  // Every grant expires by itself (lru-cache TTL entries, on this server's clock) and each kind is
+  // bounded, so nothing here grows with use.
+  const expiring = <V extends {}>(ttl: number) =>
+    new LRUCache<string, V>({ max: MAX_ENTRIES, ttl, ttlResolution: 0, perf: { now } });
+  const launches = expiring<LaunchContext>(LAUNCH_LIFETIME_MS);
+  const pending = expiring<PendingAuthorization>(PENDING_LIFETIME_MS);
+  const codes = expiring<IssuedCode>(CODE_LIFETIME_MS);
+  const accessTokens = expiring<AccessGrant & { family?: string }>(ACCESS_TOKEN_LIFETIME_SEC * 1000);
+  const refreshTokens = expiring<RefreshGrant>(REFRESH_TOKEN_LIFETIME_MS);
   /** Families whose code was replayed: nothing of theirs works again. */
-  const revokedFamilies = new Set<string>();
+  const revokedFamilies = expiring<true>(REFRESH_TOKEN_LIFETIME_MS);
 
   function revokeFamily(family: string) {
-    revokedFamilies.add(family);
-    for (const [k, v] of accessTokens) if (v.family === family) accessTokens.delete(k);
-    for (const [k, v] of refreshTokens) if (v.family === family) refreshTokens.delete(k);
+    revokedFamilies.set(family, true);
+    const ofFamily = <V extends { family?: string }>(store: LRUCache<string, V>) =>
+      [...store.entries()].filter(([, v]) => v.family === family).map(([k]) => k);
+    for (const k of ofFamily(accessTokens)) accessTokens.delete(k);
+    for (const k of ofFamily(refreshTokens)) refreshTokens.delete(k);
   }
   const clients = new Map(options.clients.map((c) => [c.clientId, c]));
-
-  function sweep() {
-    const t = now();
-    for (const [k, v] of launches) if (v.expiresAt < t) launches.delete(k);
-    for (const [k, v] of pending) if (v.expiresAt < t) pending.delete(k);
-    for (const [k, v] of codes) if (v.expiresAt < t) codes.delete(k);
-    for (const [k, v] of accessTokens) if (v.expiresAt < t) accessTokens.delete(k);
-  }
 
   function issueAccess(
     clientId: string,
@@ -229,7 +232,6 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
   }
 
   routes.get('/authorize', (c) => {
-    sweep();
     const q = new URL(c.req.url).searchParams;
     const clientId = q.get('client_id') ?? '';
     const redirectUri = q.get('redirect_uri') ?? '';
@@ -271,13 +273,13 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
 
     const launch = q.get('launch');
     if (launch) {
-      const found = launches.get(launch);
-      if (!found) return redirectError(redirectUri, state, 'invalid_request', 'unknown or expired launch');
+      const context = launches.get(launch);
+      if (!context) return redirectError(redirectUri, state, 'invalid_request', 'unknown or expired launch');
       // Single use: a launch id that leaked (a log, a referrer) cannot start a second session.
       launches.delete(launch);
       if (!scopes.includes('launch'))
         return redirectError(redirectUri, state, 'invalid_scope', 'an EHR launch needs the launch scope');
-      return issueCode({ ...request, context: found.context });
+      return issueCode({ ...request, context });
     }
     if (scopes.includes('launch/patient') || scopes.some((s) => s.startsWith('patient/'))) {
       // Standalone launch: the user picks the patient.
@@ -292,8 +294,7 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     const form = new URLSearchParams(await c.req.text());
     const request = pending.get(form.get('pending') ?? '');
     pending.delete(form.get('pending') ?? '');
-    if (!request || request.expiresAt < now())
-      return errorPage(400, 'Sign-in expired', 'This sign-in has expired. Start the app again.');
+    if (!request) return errorPage(400, 'Sign-in expired', 'This sign-in has expired. Start the app again.');
     const patientId = form.get('patient') ?? '';
     if (!options.patients().some((p) => p.id === patientId))
       return redirectError(request.redirectUri, request.state, 'access_denied', 'no patient was chosen');
@@ -304,7 +305,6 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
   });
 
   routes.post('/token', async (c) => {
-    sweep();
     const headers = { 'cache-control': 'no-store', pragma: 'no-cache' };
     const fail = (error: string, description: string, status: 400 | 401 = 400) =>
       c.json({ error, error_description: description }, status, headers);
@@ -317,7 +317,7 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
 
     if (grantType === 'authorization_code') {
       const code = codes.get(form.get('code') ?? '');
-      if (!code || code.expiresAt < now()) return fail('invalid_grant', 'unknown or expired code');
+      if (!code) return fail('invalid_grant', 'unknown or expired code');
       if (code.used) {
         revokeFamily(code.family);
         codes.delete(form.get('code') ?? '');
@@ -358,30 +358,27 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
   return {
     routes,
     createLaunch(context) {
-      sweep();
       const id = randomToken();
-      launches.set(id, { context, expiresAt: now() + LAUNCH_LIFETIME_MS });
+      launches.set(id, context);
       return id;
     },
     introspect(token) {
-      const grant = accessTokens.get(token);
-      if (!grant) return undefined;
-      if (grant.expiresAt < now()) {
-        accessTokens.delete(token);
-        return undefined;
-      }
-      return grant;
+      return accessTokens.get(token);
     },
     issueServiceToken(patient, lifetimeSec) {
       const token = randomToken();
       const scopes = ['patient/*.rs'];
-      accessTokens.set(token, {
-        clientId: 'sandbox-ehr',
-        scopes,
-        grants: resourceGrants(scopes),
-        patient,
-        expiresAt: now() + lifetimeSec * 1000,
-      });
+      accessTokens.set(
+        token,
+        {
+          clientId: 'sandbox-ehr',
+          scopes,
+          grants: resourceGrants(scopes),
+          patient,
+          expiresAt: now() + lifetimeSec * 1000,
+        },
+        { ttl: lifetimeSec * 1000 },
+      );
       return { token, scope: scopes.join(' ') };
     },
     smartConfiguration() {

@@ -7,7 +7,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createApp } from '../../../cds-hooks/app.ts';
-import { createJwtVerifier, type TrustedIssuer } from '../../../cds-hooks/auth/index.ts';
+import { createJwtVerifier, ReplayCache, type TrustedIssuer } from '../../../cds-hooks/auth/index.ts';
 import type { FeedbackStore } from '../../../cds-hooks/feedback/index.ts';
 import { fhirServerPolicy } from '../../../cds-hooks/fhir-server-policy.ts';
 import { createLogger } from '../../../cds-hooks/log.ts';
@@ -26,13 +26,16 @@ export interface JwtService {
     client: Client,
     path: string,
     body?: unknown,
-  ): Promise<{ status: number; body: any; headers: Headers }>;
+    token?: string,
+  ): Promise<{ status: number; body: any; headers: Headers; token: string }>;
   close(): Promise<void>;
 }
 
 export async function startJwtService(options: {
   feedback: FeedbackStore;
   fhirServers?: Partial<Record<Client, string[]>>;
+  /** Live `jti`s the replay store may hold (default: the service's own default). */
+  replayMaxEntries?: number;
 }): Promise<JwtService> {
   const [sandboxKey, epicKey] = await Promise.all([makeKey('ES384'), makeKey('RS384')]);
   const jwks = await startJwksServer();
@@ -66,7 +69,12 @@ export async function startJwtService(options: {
       fhirDeadlineMs: 2000,
       fhirMaxPages: 5,
     },
-    verifier: createJwtVerifier({ trustedIssuers }),
+    verifier: createJwtVerifier({
+      trustedIssuers,
+      ...(options.replayMaxEntries
+        ? { replayStore: new ReplayCache({ maxEntries: options.replayMaxEntries }) }
+        : {}),
+    }),
     fhirServerPolicy: fhirServerPolicy(trustedIssuers),
     feedback: options.feedback,
     logger: createLogger('silent'),
@@ -75,20 +83,21 @@ export async function startJwtService(options: {
 
   return {
     base,
-    async call(client, path, body) {
+    async call(client, path, body, given) {
       const url = `${base}${path}`;
       const nowSec = Math.floor(Date.now() / 1000);
       const token =
-        client === 'sandbox'
+        given ??
+        (client === 'sandbox'
           ? await sandboxStyleToken({ key: sandboxKey, aud: url, nowSec })
-          : await epicStyleToken({ key: epicKey, aud: url, nowSec });
+          : await epicStyleToken({ key: epicKey, aud: url, nowSec }));
       const res = await fetch(url, {
         method: body === undefined ? 'GET' : 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+      return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers, token };
     },
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
