@@ -3,20 +3,17 @@
  * JWT on, file-backed PGlite) takes feedback from 4 concurrent clients and is SIGKILLed mid-stream.
  * After a restart on the same data directory, every feedback that was acknowledged with 200 is there.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFeedbackStore } from '../../cds-hooks/feedback/index.ts';
 import { type JwksServer, startJwksServer } from '../fixtures/cds-jwt/jwks-server.ts';
 import { jwksOf, makeKey, type TestKey } from '../fixtures/cds-jwt/keys.ts';
 import { SANDBOX_ISS, sandboxStyleToken } from '../fixtures/cds-jwt/tokens.ts';
+import { freePort, type ServeProcess, startServe } from '../support/serve-process.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SERVICE = 'alk-ros1-order-select';
 const CLIENTS = 4;
 const KILL_AFTER_MS = 1_500;
@@ -26,63 +23,15 @@ let key: TestKey;
 let dataDir = '';
 const children = new Set<ChildProcess>();
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-interface Service {
-  child: ChildProcess;
-  base: string;
-  exited: Promise<NodeJS.Signals | number | null>;
-  output: () => string;
-}
-
 /** Starts `cds-hooks/serve.ts` as production does; resolves once it listens. */
-async function startService(port: number): Promise<Service> {
-  const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cds-hooks/serve.ts'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      PORT: String(port),
-      PUBLIC_BASE_URL: base,
-      CDS_TRUSTED_ISSUERS: JSON.stringify([{ iss: SANDBOX_ISS, jwks_url: jwks.url('/jwks.json') }]),
-      FEEDBACK_DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-    },
+async function startService(port: number): Promise<ServeProcess> {
+  const service = await startServe(port, {
+    CDS_TRUSTED_ISSUERS: JSON.stringify([{ iss: SANDBOX_ISS, jwks_url: jwks.url('/jwks.json') }]),
+    FEEDBACK_DATA_DIR: dataDir,
   });
-  children.add(child);
-  let out = '';
-  const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
-    child.once('exit', (code, signal) => {
-      children.delete(child);
-      resolve(signal ?? code);
-    }),
-  );
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start:\n${out}`)), 45_000);
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('CDS Hooks discovery:')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    void exited.then((s) => {
-      clearTimeout(timer);
-      reject(new Error(`service exited (${s}) before listening:\n${out}`));
-    });
-  });
-  return { child, base, exited, output: () => out };
+  children.add(service.child);
+  void service.exited.then(() => children.delete(service.child));
+  return service;
 }
 
 async function postFeedback(base: string, card: string): Promise<number> {
