@@ -5,13 +5,17 @@
  * a 2xx with conforming cards or a 4xx OperationOutcome; never a 5xx, a hang or a throw; text from the
  * record reaches card markdown only escaped. The number of generated cases is printed at the end.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../cds-hooks/app.ts';
 import { type FeedbackStore, openFeedbackStore } from '../../cds-hooks/feedback/index.ts';
+import { fetchRequirements } from '../../cds-hooks/fhir-fetch.ts';
 import { createLogger } from '../../cds-hooks/log.ts';
 import { type Card, CdsResponse } from '../../cds-hooks/schemas.ts';
-import { dataRequirements } from '../../src/fhir/queries.ts';
+import { type DataRequirement, dataRequirements } from '../../src/fhir/queries.ts';
 import { getKnowledge } from '../../src/knowledge/index.ts';
 import {
   daysAgo,
@@ -801,6 +805,176 @@ describe('bad input: hostile strings in display fields', () => {
         },
       ),
       { seed: SEED, numRuns: 600 },
+    );
+  });
+});
+
+// --- (e) feedback text, (f) URLs the fallback client is given ----------------------------------------
+
+/** Any UTF-16 text: lone surrogates, NULs and other controls included. */
+const anyUtf16 = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 30 }),
+  fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 30 }),
+  fc.string({ maxLength: 20 }).map((s) => `${s}\u0000${s}`),
+);
+
+describe('bad input: feedback text', () => {
+  it('any text in any field → 200 with the text stored exactly, or 400 naming the field; never a 5xx', async () => {
+    const fields = ['card', 'comment', 'code', 'suggestion'] as const;
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...fields), anyUtf16, async (field, text) => {
+        counts['e: feedback text'] = (counts['e: feedback text'] ?? 0) + 1;
+        const card = field === 'card' ? text : crypto.randomUUID();
+        const accepted = field === 'suggestion';
+        const item = {
+          card,
+          outcome: accepted ? 'accepted' : 'overridden',
+          ...(accepted
+            ? { acceptedSuggestions: [{ id: text }] }
+            : {
+                overrideReason: {
+                  reason: { system: 'urn:x', code: field === 'code' ? text : 'clinical-judgement' },
+                  userComment: field === 'comment' ? text : 'ok',
+                },
+              }),
+          outcomeTimestamp: '2026-11-22T09:00:00Z',
+        };
+        const a = await send(
+          '/cds-services/alk-ros1-order-sign/feedback',
+          JSON.stringify({ feedback: [item] }),
+        );
+        expect([200, 400]).toContain(a.status);
+        if (a.status === 400) {
+          expect(isOutcome(a.body)).toBe(true);
+          const paths = (a.body as { issue: { expression?: string[] }[] }).issue.flatMap(
+            (i) => i.expression ?? [],
+          );
+          expect(paths.every((p) => p.startsWith('feedback.0.'))).toBe(true);
+          return;
+        }
+        // Stored as sent: the text the clinician typed is what a reviewer reads.
+        const stored = await feedback.list({ card, newestFirst: true, limit: 1 });
+        const got = stored[0];
+        // An empty comment is no comment.
+        if (field === 'comment') expect(got?.overrideReason?.userComment).toBe(text === '' ? undefined : text);
+        if (field === 'code') expect(got?.overrideReason?.code).toBe(text);
+        if (field === 'suggestion') expect(got?.acceptedSuggestions).toEqual([text]);
+        if (field === 'card') expect(got?.card).toBe(text);
+      }),
+      { seed: SEED, numRuns: 400 },
+    );
+  });
+});
+
+describe('bad input: next links and fhirServer URLs (real loopback sockets)', () => {
+  let ehr: Server;
+  let foreign: Server;
+  let ehrPort = 0;
+  let foreignPort = 0;
+  const ehrPaths: string[] = [];
+  const foreignPaths: string[] = [];
+  let nextLink = '';
+
+  beforeAll(async () => {
+    ehr = createServer((req, res) => {
+      ehrPaths.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'application/fhir+json' });
+      res.end(
+        JSON.stringify({
+          resourceType: 'Bundle',
+          type: 'searchset',
+          entry: [],
+          link: [{ relation: 'next', url: nextLink }],
+        }),
+      );
+    });
+    foreign = createServer((req, res) => {
+      foreignPaths.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'application/fhir+json' });
+      res.end(JSON.stringify({ resourceType: 'Bundle', type: 'searchset', entry: [] }));
+    });
+    for (const s of [ehr, foreign]) await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+    ehrPort = (ehr.address() as AddressInfo).port;
+    foreignPort = (foreign.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    for (const s of [ehr, foreign]) await new Promise<void>((resolve) => s.close(() => resolve()));
+  });
+
+  const labs = dataRequirements(kb).find((r) => r.id === 'labs') as DataRequirement;
+  const fetchLabs = (fhirServer: string, publicTargetsOnly: boolean) =>
+    fetchRequirements([labs], {
+      fhirServer,
+      accessToken: 'fuzz-token',
+      patientId: PID,
+      timeoutMs: 300,
+      deadline: Date.now() + 600,
+      maxPages: 3,
+      ...(publicTargetsOnly ? { publicTargetsOnly: true } : {}),
+    });
+
+  /** Ways to spell "somewhere else" in a next link, from plain to disguised. */
+  const elsewhere = (p: number) =>
+    fc.oneof(
+      fc.constantFrom(
+        `http://127.0.0.1:${p}/fhir/Observation?page=2`,
+        `//127.0.0.1:${p}/fhir/Observation`,
+        `http://localhost:${p}/fhir/Observation`,
+        `http://127.0.0.1:${ehrPort}@127.0.0.1:${p}/fhir/Observation`,
+        `http:\\\\127.0.0.1:${p}\\fhir\\Observation`,
+        `http://127.0.0.1:${ehrPort}/fhir/../admin?x=1`,
+        `http://127.0.0.1:${ehrPort}/fhir/%2e%2e/admin`,
+        `http://127.0.0.1:${ehrPort}/fhirx/Observation`,
+        `/admin/export`,
+        `../../admin`,
+        'javascript:alert(1)',
+        'file:///etc/passwd',
+        `http://[::ffff:127.0.0.1]:${p}/fhir/Observation`,
+        `http://0x7f.1:${p}/fhir/Observation`,
+      ),
+      fc
+        .webUrl({ withQueryParameters: true })
+        .map((u) => u.replace(/^(https?:\/\/)[^/?#]+/, `$1127.0.0.1:${p}`)),
+      fc.string({ maxLength: 40 }),
+    );
+
+  it('a next link anywhere outside the FHIR base is never requested', async () => {
+    await fc.assert(
+      fc.asyncProperty(elsewhere(foreignPort), async (link) => {
+        counts['f: next links'] = (counts['f: next links'] ?? 0) + 1;
+        nextLink = link;
+        ehrPaths.length = 0;
+        const r = await fetchLabs(`http://127.0.0.1:${ehrPort}/fhir`, false);
+        expect(foreignPaths).toEqual([]);
+        for (const p of ehrPaths) expect(p.startsWith('/fhir/')).toBe(true);
+        expect(r.gaps.length).toBeLessThanOrEqual(1);
+      }),
+      { seed: SEED, numRuns: 200 },
+    );
+  });
+
+  it('a fhirServer on loopback, however it is spelled, gets no request from an issuer without fhir_servers', async () => {
+    const loopback = fc.constantFrom(
+      `http://127.0.0.1:${foreignPort}/fhir`,
+      `http://127.1:${foreignPort}/fhir`,
+      `http://2130706433:${foreignPort}/fhir`,
+      `http://0x7f000001:${foreignPort}/fhir`,
+      `http://0177.0.0.1:${foreignPort}/fhir`,
+      `http://localhost:${foreignPort}/fhir`,
+      `http://LOCALHOST.:${foreignPort}/fhir`,
+      `http://a.localhost:${foreignPort}/fhir`,
+      `http://[::1]:${foreignPort}/fhir`,
+      `http://[0:0:0:0:0:ffff:7f00:1]:${foreignPort}/fhir`,
+      `http://${hostname()}:${foreignPort}/fhir`,
+    );
+    await fc.assert(
+      fc.asyncProperty(loopback, fc.webPath(), async (base, path) => {
+        counts['f: fhirServer'] = (counts['f: fhirServer'] ?? 0) + 1;
+        const r = await fetchLabs(`${base}${path}`, true);
+        expect(foreignPaths).toEqual([]);
+        expect(r.gaps.every((g) => g.reason === 'forbidden' || g.reason === 'error')).toBe(true);
+      }),
+      { seed: SEED, numRuns: 150 },
     );
   });
 });
