@@ -856,7 +856,8 @@ describe('bad input: feedback text', () => {
         const stored = await feedback.list({ card, newestFirst: true, limit: 1 });
         const got = stored[0];
         // An empty comment is no comment.
-        if (field === 'comment') expect(got?.overrideReason?.userComment).toBe(text === '' ? undefined : text);
+        if (field === 'comment')
+          expect(got?.overrideReason?.userComment).toBe(text === '' ? undefined : text);
         if (field === 'code') expect(got?.overrideReason?.code).toBe(text);
         if (field === 'suggestion') expect(got?.acceptedSuggestions).toEqual([text]);
         if (field === 'card') expect(got?.card).toBe(text);
