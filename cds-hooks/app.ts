@@ -26,6 +26,16 @@ export interface AppConfig extends HookConfig {
   maxBodyBytes?: number;
   /** Medication prefetch templates ask for `_include=…:medication` (`CDS_PREFETCH_INCLUDE_MEDICATIONS`). */
   prefetchIncludeMedications?: boolean;
+  /**
+   * Discovery needs a JWT too (`CDS_DISCOVERY_REQUIRES_JWT`). Off by default: discovery holds no
+   * patient data, and CDS clients and browsers fetch it plainly [CDS Hooks 2.0 §Discovery].
+   */
+  discoveryRequiresJwt?: boolean;
+  /**
+   * Other URLs this same service is reached at (the local sandbox: http://localhost:P and
+   * http://127.0.0.1:P). A JWT's `aud` must name the one the request was sent to (its Host).
+   */
+  otherBaseUrls?: string[];
 }
 
 /**
@@ -75,7 +85,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const { kb, config, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const shownCards = new ShownCards();
-  const base = config.publicBaseUrl.replace(/\/+$/, '');
+  const bases = [config.publicBaseUrl, ...(config.otherBaseUrls ?? [])].map((b) => b.replace(/\/+$/, ''));
+  const primary = bases[0] as string;
+  /** The base URL the request was sent to, by its Host header; the public one otherwise. */
+  const baseOf = (c: Context<AppEnv>) => {
+    const host = (c.req.header('host') ?? '').toLowerCase();
+    return bases.find((b) => new URL(b).host === host) ?? primary;
+  };
   const app = new Hono<AppEnv>();
 
   const allowOrigin = (origin: string) => (config.corsOrigins.includes(origin) ? origin : null);
@@ -210,7 +226,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.get(
     '/cds-services',
     logged('discovery'),
-    authenticated(() => [`${base}/cds-services`]),
+    ...(config.discoveryRequiresJwt ? [authenticated((c) => [`${baseOf(c)}/cds-services`])] : []),
     (c) => c.json(discoveryDocument(kb, { includeMedications: config.prefetchIncludeMedications === true })),
   );
 
@@ -219,8 +235,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     logged('feedback'),
     knownService,
     authenticated((c) => [
-      `${base}/cds-services/${c.get('service').id}/feedback`,
-      `${base}/cds-services/${c.get('service').id}`,
+      `${baseOf(c)}/cds-services/${c.get('service').id}/feedback`,
+      `${baseOf(c)}/cds-services/${c.get('service').id}`,
     ]),
     async (c) => {
       const id = c.get('service').id;
@@ -263,7 +279,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     '/cds-services/:id',
     logged('service'),
     knownService,
-    authenticated((c) => [`${base}/cds-services/${c.get('service').id}`]),
+    authenticated((c) => [`${baseOf(c)}/cds-services/${c.get('service').id}`]),
     async (c) => {
       const iss = c.get('auth').iss;
       try {

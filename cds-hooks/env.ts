@@ -32,6 +32,7 @@ const Common = z.object({
   CORS_ALLOWED_ORIGINS: z.string().optional(),
   MAX_BODY_BYTES: bytes(DEFAULT_MAX_BODY_BYTES),
   CDS_PREFETCH_INCLUDE_MEDICATIONS: z.enum(['true', 'false']).default('false'),
+  CDS_DISCOVERY_REQUIRES_JWT: z.enum(['true', 'false']).default('false'),
 });
 
 const ServeEnv = Common.extend({
@@ -54,6 +55,8 @@ const StartEnv = Common.extend({
   HOST: z.string().trim().min(1).default('127.0.0.1'),
   FEEDBACK_DATA_DIR: z.string().optional(),
   SANDBOX_HOSTS: z.string().optional(),
+  CDS_HOOKS_SANDBOX_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SMART_LAUNCHER_URL: z.url({ protocol: /^https?$/ }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
 });
 
@@ -109,6 +112,7 @@ export interface ServeConfig {
   fhirMaxBytes: number;
   maxBodyBytes: number;
   prefetchIncludeMedications: boolean;
+  discoveryRequiresJwt: boolean;
   logLevel: z.infer<typeof ServeEnv>['LOG_LEVEL'];
 }
 
@@ -137,8 +141,15 @@ export function readServeConfig(env: Environment = process.env): ServeConfig {
     fhirMaxBytes: e.FHIR_MAX_BYTES,
     maxBodyBytes: e.MAX_BODY_BYTES,
     prefetchIncludeMedications: e.CDS_PREFETCH_INCLUDE_MEDICATIONS === 'true',
+    discoveryRequiresJwt: e.CDS_DISCOVERY_REQUIRES_JWT === 'true',
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/** The FHIR URLs a SMART launcher (smart-launcher-v2) hands out: `<url>/v/r4/fhir`, `<url>/v/r4/sim/<code>/fhir`. */
+export function launcherIssMatch(url: string): string {
+  const escaped = url.replace(/\/+$/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return `${escaped}/v/r4/(sim/[A-Za-z0-9_=-]+/)?fhir`;
 }
 
 export interface StartConfig {
@@ -153,8 +164,13 @@ export interface StartConfig {
   feedbackDataDir?: string;
   /** Host names the sandbox answers to besides localhost, 127.0.0.1 and [::1]. */
   allowedHosts: string[];
+  /** Where a local CDS Hooks sandbox runs (its issuer is then trusted). */
+  cdsHooksSandboxUrl?: string;
+  /** FHIR servers the built app may be launched from besides the sandbox's (issMatch patterns). */
+  appIssuers: string[];
   maxBodyBytes: number;
   prefetchIncludeMedications: boolean;
+  discoveryRequiresJwt: boolean;
   logLevel: z.infer<typeof StartEnv>['LOG_LEVEL'];
 }
 
@@ -168,8 +184,11 @@ export function readStartConfig(env: Environment = process.env): StartConfig {
     corsOrigins: originsOf(e.CORS_ALLOWED_ORIGINS),
     ...(e.FEEDBACK_DATA_DIR ? { feedbackDataDir: e.FEEDBACK_DATA_DIR } : {}),
     allowedHosts: lowerCsv(e.SANDBOX_HOSTS),
+    ...(e.CDS_HOOKS_SANDBOX_URL ? { cdsHooksSandboxUrl: e.CDS_HOOKS_SANDBOX_URL } : {}),
+    appIssuers: e.SMART_LAUNCHER_URL ? [launcherIssMatch(e.SMART_LAUNCHER_URL)] : [],
     maxBodyBytes: e.MAX_BODY_BYTES,
     prefetchIncludeMedications: e.CDS_PREFETCH_INCLUDE_MEDICATIONS === 'true',
+    discoveryRequiresJwt: e.CDS_DISCOVERY_REQUIRES_JWT === 'true',
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -4,7 +4,7 @@
  * services' prefetch templates against its FHIR server, hands the service a patient-bound
  * `fhirAuthorization`, and shows what the CDS service stored as feedback.
  */
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { FeedbackStore } from '../cds-hooks/feedback/index.ts';
 import { type FhirSource, outcomeText, QueryFailure, searchAllPages } from '../src/fhir/fetch-record.ts';
@@ -15,6 +15,8 @@ import type { SamplePatient } from './patients/load.ts';
 
 export interface EhrApiOptions {
   base: string;
+  /** Other URLs the sandbox is reached at (http://127.0.0.1:P beside http://localhost:P). */
+  otherBases?: string[];
   fhirBase: string;
   appLaunchUrl: string;
   /** `iss` of the sandbox's CDS JWTs (the CDS service trusts it). */
@@ -97,16 +99,22 @@ export function fillPrefetchTemplate(
 }
 
 export function createEhrApi(options: EhrApiOptions): Hono {
-  const { base, auth, patients } = options;
+  const { auth, patients } = options;
+  const bases = [options.base, ...(options.otherBases ?? [])];
+  /** The sandbox URL the page is using (by Host): the audience its CDS calls must name. */
+  const baseOf = (c: Context) => {
+    const host = (c.req.header('host') ?? '').toLowerCase();
+    return bases.find((b) => new URL(b).host === host) ?? options.base;
+  };
   const api = new Hono().basePath('/sandbox/api');
   const known = (id: string) => patients.find((p) => p.id === id);
 
   api.get('/session', (c) =>
     c.json({
-      base,
+      base: baseOf(c),
       fhirServer: options.fhirBase,
       appLaunchUrl: options.appLaunchUrl,
-      cdsServicesUrl: `${base}/cds-services`,
+      cdsServicesUrl: `${baseOf(c)}/cds-services`,
       user: options.user,
     }),
   );
@@ -147,6 +155,7 @@ export function createEhrApi(options: EhrApiOptions): Hono {
     const body = await readBody(c.req.raw, TokenBody);
     if (body instanceof Response) return body;
     // Only for this sandbox's own CDS service: the key is not lent out to sign arbitrary audiences.
+    const base = baseOf(c);
     if (body.aud !== `${base}/cds-services` && !body.aud.startsWith(`${base}/cds-services/`))
       return badRequest(`aud must be ${base}/cds-services or a service URL under it`);
     const token = await options.keys.sign(

@@ -80,7 +80,19 @@ export interface SandboxOptions {
   allowedHosts?: string[];
   /** Discovery's medication prefetch templates ask for `_include=…:medication` (the sandbox honours it). */
   prefetchIncludeMedications?: boolean;
+  /** Discovery needs a JWT too (`CDS_DISCOVERY_REQUIRES_JWT`). */
+  discoveryRequiresJwt?: boolean;
+  /**
+   * Where a local build of the CDS Hooks sandbox (cds-hooks/sandbox) runs, e.g.
+   * `http://localhost:8080` (`CDS_HOOKS_SANDBOX_URL`): its issuer is trusted with the keys it
+   * serves there, its origin may call the service, and it may name the open FHIR endpoint.
+   */
+  cdsHooksSandboxUrl?: string;
 }
+
+/** The CDS Hooks sandbox signs as this issuer and names this JWKS URL in `jku`, wherever it runs. */
+export const CDS_HOOKS_SANDBOX_ISS = 'https://sandbox.cds-hooks.org';
+const CDS_HOOKS_SANDBOX_JKU = 'https://sandbox.cds-hooks.org/.well-known/jwks.json';
 
 export interface Sandbox {
   base: string;
@@ -120,6 +132,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const base = `http://localhost:${port}`;
   const fhirBase = `${base}/fhir`;
   const openFhirBase = `${base}/open/fhir`;
+  // The same sandbox by its other loopback name: a browser tool may be pointed at either.
+  const otherBase = `http://127.0.0.1:${port}`;
   const appLaunchUrl = `${base}/app/launch.html`;
   const cdsIssuer = `${base}/sandbox`;
   const kb = getKnowledge();
@@ -164,13 +178,30 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       jwks_url: `${cdsIssuer}/jwks.json`,
       fhir_servers: [fhirBase, ...(options.extraFhirServers ?? [])],
     },
+    ...(options.cdsHooksSandboxUrl
+      ? [
+          {
+            iss: CDS_HOOKS_SANDBOX_ISS,
+            jwks_url: `${options.cdsHooksSandboxUrl.replace(/\/+$/, '')}/.well-known/jwks.json`,
+            jku: [CDS_HOOKS_SANDBOX_JKU],
+            fhir_servers: [openFhirBase, `${otherBase}/open/fhir`],
+          },
+        ]
+      : []),
     ...(options.extraTrustedIssuers ?? []),
   ];
   const cds = createApp({
     kb,
     config: {
       publicBaseUrl: base,
-      corsOrigins: [base, ...(options.corsOrigins ?? [])],
+      corsOrigins: [
+        base,
+        otherBase,
+        ...(options.cdsHooksSandboxUrl ? [new URL(options.cdsHooksSandboxUrl).origin] : []),
+        ...(options.corsOrigins ?? []),
+      ],
+      otherBaseUrls: [otherBase],
+      ...(options.discoveryRequiresJwt ? { discoveryRequiresJwt: true } : {}),
       ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
       appLaunchUrl,
       formularyUnavailable: options.formularyUnavailable ?? [],
@@ -186,6 +217,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   });
   const ehrApi = createEhrApi({
     base,
+    otherBases: [otherBase],
     fhirBase,
     appLaunchUrl,
     cdsIssuer,

@@ -70,6 +70,9 @@ async function main() {
       allowedHosts: config.allowedHosts,
       maxBodyBytes: config.maxBodyBytes,
       prefetchIncludeMedications: config.prefetchIncludeMedications,
+      discoveryRequiresJwt: config.discoveryRequiresJwt,
+      appIssuers: config.appIssuers,
+      ...(config.cdsHooksSandboxUrl ? { cdsHooksSandboxUrl: config.cdsHooksSandboxUrl } : {}),
       logLevel: config.logLevel,
     });
   } catch (e) {
@@ -80,13 +83,29 @@ async function main() {
     throw e;
   }
   const { base } = sandbox;
+  const hooksSandbox = config.cdsHooksSandboxUrl?.replace(/\/+$/, '') ?? 'http://localhost:8080';
+  const tryIt = new URL(hooksSandbox);
+  tryIt.searchParams.set('fhirServiceUrl', `${base}/open/fhir`);
+  tryIt.searchParams.set('serviceDiscoveryURL', `${base}/cds-services`);
+  tryIt.searchParams.set('patientId', 'ros1-brain-mets');
   console.log(`
 ALK / ROS1 NSCLC decision support: running offline with a local sandbox EHR (synthetic patients).
 
   Sandbox EHR:            ${base}/
-  SMART app (EHR launch): ${base}/app/launch.html?iss=${base}/fhir&launch=…  (the sandbox makes the launch)
-  FHIR R4 server:         ${base}/fhir   (SMART: ${base}/fhir/.well-known/smart-configuration)
-  CDS Hooks discovery:    ${base}/cds-services   (JWT from the sandbox: iss ${base}/sandbox, JWKS ${base}/sandbox/jwks.json)
+  SMART app launch URL:   ${base}/app/launch.html   (the sandbox EHR makes the launch: Chart → SMART app)
+  FHIR R4, SMART:         ${base}/fhir   (${base}/fhir/.well-known/smart-configuration)
+  FHIR R4, open:          ${base}/open/fhir   (no token: for the CDS Hooks sandbox and a SMART launcher's proxy)
+  CDS Hooks discovery:    ${base}/cds-services
+
+  CDS Hooks sandbox (cds-hooks/sandbox, built locally):${
+    config.cdsHooksSandboxUrl
+      ? ` trusted at ${hooksSandbox}. Open:
+    ${tryIt.href}`
+      : ` start with CDS_HOOKS_SANDBOX_URL=<its URL> npm start,
+    then give it FHIR server ${base}/open/fhir and discovery ${base}/cds-services`
+  }
+  SMART launcher (smart-on-fhir/smart-launcher-v2, built locally): FHIR_SERVER_R4=${base}/open/fhir for it,
+    SMART_LAUNCHER_URL=<its URL> for npm start, app launch URL ${base}/app/launch.html
 
 Press Ctrl+C to stop.`);
 

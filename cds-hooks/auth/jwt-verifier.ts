@@ -5,7 +5,8 @@
  * Order of checks (cheap and local first, network last, replay bookkeeping only after full success):
  *   1. header syntax `Bearer <compact JWS>` and size cap;
  *   2. decode the protected header and the payload WITHOUT trusting them: `alg` allowlist (never `none`
- *      or `HS*`), `typ`, `iss` ∈ trusted issuers, `jku` (if present) === the configured `jwks_url`;
+ *      or `HS*`), `typ`, `iss` ∈ trusted issuers, `jku` (if present) === the configured `jwks_url`
+ *      or one of the issuer's announced `jku` values;
  *   3. signature against the issuer's JWKS, fetched ONLY from the configured `jwks_url` (one cached
  *      remote JWKS per issuer; unknown `kid` → one rate-limited refresh, so key rotation needs no restart),
  *      then `aud` / `exp` / `nbf` / `iss` by jose;
@@ -38,6 +39,13 @@ export interface TrustedIssuer {
    * Absent: any server, except those resolving to loopback or link-local addresses.
    */
   fhir_servers?: string[];
+  /**
+   * `jku` header values this client announces besides `jwks_url` itself. Keys are still fetched
+   * only from `jwks_url`: this is for a client whose tokens name its public JWKS URL while its keys
+   * are served elsewhere (a local build of the CDS Hooks sandbox announces
+   * https://sandbox.cds-hooks.org/.well-known/jwks.json and serves the same keys itself).
+   */
+  jku?: string[];
 }
 
 export interface JwtVerifierOptions {
@@ -113,6 +121,7 @@ const trustedIssuersSchema = z.array(
     fhir_servers: z
       .array(z.url({ protocol: /^https?$/, error: 'each of fhir_servers must be an http(s) URL' }))
       .optional(),
+    jku: z.array(z.url({ protocol: /^https?$/, error: 'each jku must be an http(s) URL' })).optional(),
   }),
 );
 
@@ -152,6 +161,7 @@ export function parseTrustedIssuers(json: string | undefined): TrustedIssuer[] {
       iss: entry.iss,
       jwks_url: entry.jwks_url,
       ...(entry.fhir_servers ? { fhir_servers: entry.fhir_servers } : {}),
+      ...(entry.jku ? { jku: entry.jku } : {}),
     });
   }
   return out;
@@ -163,8 +173,8 @@ export function parseTrustedIssuers(json: string | undefined): TrustedIssuer[] {
 
 interface IssuerEntry {
   iss: string;
-  /** `new URL(jwks_url).href`, for comparing a header `jku`. */
-  jwksHref: string;
+  /** `new URL(…).href` of `jwks_url` and of each announced `jku`, for comparing a header `jku`. */
+  jkuHrefs: Set<string>;
   getKey: JWTVerifyGetKey;
 }
 
@@ -249,7 +259,15 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
         throw new JwksUnavailable();
       }
     };
-    issuers.set(key, { iss: t.iss.trim(), jwksHref: url.href, getKey });
+    const jkuHrefs = new Set([url.href]);
+    for (const jku of t.jku ?? []) {
+      try {
+        jkuHrefs.add(new URL(jku).href);
+      } catch {
+        throw new Error('createJwtVerifier: a trusted issuer has an invalid jku');
+      }
+    }
+    issuers.set(key, { iss: t.iss.trim(), jkuHrefs, getKey });
   }
 
   async function verify(
@@ -310,7 +328,7 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
       } catch {
         return fail('jku mismatch');
       }
-      if (jkuHref !== issuer.jwksHref) return fail('jku mismatch');
+      if (!issuer.jkuHrefs.has(jkuHref)) return fail('jku mismatch');
     }
 
     // --- 3. signature + registered claims (jose) -----------------------------------------------------

@@ -1,7 +1,7 @@
 /**
  * Cards for draft orders (order-select / order-sign): concordance, interactions, pre-therapy checks
  * and biomarker testing. Findings are grouped per draft and topic, so one draft gets one card per
- * concern. Concordance cards offer to replace the draft: delete it and create the alternative.
+ * concern. Concordance cards offer to replace the draft: create the alternative, delete the draft.
  */
 import type { DraftOrder, OrderFinding, Severity } from '../../src/core/model.ts';
 import type { Card, Suggestion } from '../schemas.ts';
@@ -70,16 +70,18 @@ function replaceSuggestions(
     suggestion(uuid, `replace-${alt}`, {
       label: summary(`Replace with ${alt}`),
       ...(alternatives.length === 1 ? { isRecommended: true } : {}),
+      // create before delete (contract): some clients apply actions in order and stop at the first
+      // they can apply (the CDS Hooks sandbox), so delete first would only remove the draft.
       actions: [
-        {
-          type: 'delete',
-          description: `Remove the draft order for ${draft.display.slice(0, 60)}`,
-          resourceId: draft.ref,
-        },
         {
           type: 'create',
           description: `Draft a MedicationRequest for ${alt}`,
           resource: medicationRequest(ctx, alt),
+        },
+        {
+          type: 'delete',
+          description: `Remove the draft order for ${draft.display.slice(0, 60)}`,
+          resourceId: draft.ref,
         },
       ],
     }),

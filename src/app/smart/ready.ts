@@ -15,7 +15,7 @@
  * falls back to SMART_KEY when the URL has no state, so such a page load is refused here first.
  */
 import FHIR from 'fhirclient';
-import { AppError, toAppError } from './errors.ts';
+import { AppError, fromAuthorizationError, toAppError } from './errors.ts';
 import type { SmartClient } from './load-patient-data.ts';
 
 /** fhirclient settings for both pages (launch and return): applied before authorize() and ready(). */
@@ -66,6 +66,9 @@ function requireLaunchInUrl(loc: Location = window.location): void {
 export function readyOnce(ready: () => Promise<SmartClient> = defaultReady): Promise<SmartClient> {
   pending ??= Promise.resolve()
     .then(() => {
+      // An authorization server's error redirect is said in its own words, before fhirclient's.
+      const refused = fromAuthorizationError(new URL(window.location.href).searchParams);
+      if (refused) throw refused;
       requireLaunchInUrl();
       return ready();
     })

@@ -61,6 +61,8 @@ beforeAll(async () => {
       fhirTimeoutMs: 1000,
       fhirDeadlineMs: 2000,
       fhirMaxPages: 5,
+      // The operator's choice that puts discovery behind a JWT too (CDS_DISCOVERY_REQUIRES_JWT).
+      discoveryRequiresJwt: true,
     },
     verifier: createJwtVerifier({
       trustedIssuers: [
@@ -108,7 +110,7 @@ async function call(path: string, token: string | undefined, body?: unknown) {
 }
 
 describe('JWT-protected endpoints over loopback HTTP', () => {
-  it('discovery without a token → 401 OperationOutcome saying nothing about why', async () => {
+  it('discovery without a token, when the operator requires one → 401 OperationOutcome saying nothing about why', async () => {
     const r = await call('/cds-services', undefined);
     expect(r.status).toBe(401);
     expect(r.headers.get('www-authenticate')).toBe('Bearer');

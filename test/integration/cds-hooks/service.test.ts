@@ -444,12 +444,13 @@ describe('order-select and order-sign', () => {
     expect(card?.indicator).toBe('critical');
     expect(card?.summary).toMatch(/Alectinib does not work in ROS1\+ NSCLC/);
     expect(card?.selectionBehavior).toBe('at-most-one');
+    // create first: a client that stops at the first action it can apply still swaps the draft.
     expect(card?.suggestions?.[0]?.actions).toEqual([
-      expect.objectContaining({ type: 'delete', resourceId: 'MedicationRequest/draft-1' }),
       expect.objectContaining({
         type: 'create',
         resource: expect.objectContaining({ medicationCodeableConcept: { text: 'entrectinib' } }),
       }),
+      expect.objectContaining({ type: 'delete', resourceId: 'MedicationRequest/draft-1' }),
     ]);
     expect(card?.overrideReasons?.every((r) => r.display.length > 0)).toBe(true);
   });

@@ -69,8 +69,16 @@ async function patientView(patientId: string, withPrefetch: boolean) {
 }
 
 describe('the CDS service inside the sandbox', () => {
-  it('answers 401 without a JWT, and trusts the JWTs the sandbox signs', async () => {
-    expect((await fetch(`${base}/cds-services`)).status).toBe(401);
+  it('answers discovery without a JWT (it holds no patient data), services only with one, and trusts the JWTs the sandbox signs', async () => {
+    const open = await fetch(`${base}/cds-services`);
+    expect(open.status).toBe(200);
+    expect(((await open.json()) as { services: unknown[] }).services).toHaveLength(3);
+    const noJwt = await post('/cds-services/alk-ros1-patient-view', {
+      hook: 'patient-view',
+      hookInstance: crypto.randomUUID(),
+      context: { userId: 'Practitioner/sandbox-oncologist', patientId: 'alk-naive' },
+    });
+    expect(noJwt.status).toBe(401);
     await discovery();
   });
 

@@ -352,6 +352,26 @@ describe('issuer and jku allowlist', () => {
     expect(server.count()).toBe(0);
   });
 
+  it('an announced jku (a local copy of a client that names its public JWKS URL) is accepted, and keys still come from jwks_url only', async () => {
+    const publicJku = 'https://sandbox.cds-hooks.org/.well-known/jwks.json';
+    const v = verifier({
+      trustedIssuers: trusted.map((t) => (t.iss === SANDBOX_ISS ? { ...t, jku: [publicJku] } : t)),
+    });
+    const before = server.count();
+    const token = await sandboxStyleToken({ key: sandboxKey, aud: SERVICE_URL, nowSec: NOW, jku: publicJku });
+    expect((await check(v, token)).ok).toBe(true);
+    expect(server.count()).toBeGreaterThan(before);
+    // An attacker key announced under that jku is not in the configured JWKS: refused.
+    const forged = await sandboxStyleToken({
+      key: attackerKey,
+      aud: SERVICE_URL,
+      nowSec: NOW,
+      jku: publicJku,
+    });
+    expect((await check(v, forged)).ok).toBe(false);
+    expect(attacker.count()).toBe(0);
+  });
+
   it('a trailing slash on the token iss is tolerated (one slash only)', async () => {
     const v = verifier();
     const slash = await sandboxStyleToken({
