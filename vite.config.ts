@@ -1,10 +1,12 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vitest/config';
 import { appBundle } from './scripts/app-bundle.ts';
+import { devLaunchConfig } from './scripts/dev-launch-config.ts';
 
 export default defineConfig({
   // appBundle: production build only (knowledge parsed at build time, smaller UCUM table, no polyfills).
-  plugins: [react(), appBundle()],
+  // devLaunchConfig: `npm run dev` only (the local sandbox may launch the app on the dev server).
+  plugins: [react(), appBundle(), devLaunchConfig()],
   root: '.',
   // Relative asset URLs: the app is served under a path (`/app/` by `npm start` and `npm run serve`).
   base: './',

@@ -92,9 +92,13 @@ export function createFhirRoutes(options: FhirRoutesOptions): Hono {
   );
 
   app.all('*', async (c) => {
-    if (c.req.method !== 'GET')
+    // POST [type]/_search with a form body is a search, as GET [type]?… is [FHIR R4 http §3.1.0.8:
+    // https://hl7.org/fhir/R4/http.html#search] (the CDS Hooks sandbox tries it first). Nothing else
+    // but GET: the server is read-only.
+    const searchByPost = c.req.method === 'POST' && /\/_search\/?$/.test(new URL(c.req.url).pathname);
+    if (c.req.method !== 'GET' && !searchByPost)
       return fhirResponse(405, outcome('error', 'not-supported', 'the sandbox FHIR server is read-only'), {
-        allow: 'GET',
+        allow: 'GET, POST (_search)',
       });
     const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
     const grant = access.kind === 'open' ? OPEN_GRANT : bearer ? access.introspect(bearer) : undefined;
@@ -104,6 +108,15 @@ export function createFhirRoutes(options: FhirRoutesOptions): Hono {
       });
 
     const url = new URL(c.req.url);
+    if (searchByPost) {
+      if (!(c.req.header('content-type') ?? '').startsWith('application/x-www-form-urlencoded'))
+        return fhirResponse(
+          415,
+          outcome('error', 'not-supported', 'POST _search takes application/x-www-form-urlencoded'),
+        );
+      for (const [k, v] of new URLSearchParams(await c.req.text())) url.searchParams.append(k, v);
+      url.pathname = url.pathname.replace(/\/_search\/?$/, '');
+    }
     const path = url.pathname.slice(new URL(fhirBase).pathname.length).replace(/^\/+/, '');
     const [type = '', id, ...rest] = path.split('/');
     if (!SERVED_TYPES.includes(type) || rest.length > 0)

@@ -127,4 +127,31 @@ describe('the app behind a SMART-launcher-style proxy', () => {
     },
     120_000,
   );
+
+  it.skipIf(!hasChromium)(
+    'a bogus launch id, and a launch id used twice, each get their own plain message (not "session expired")',
+    async () => {
+      if (!browser || !sandbox) throw new Error('set-up failed');
+      const page = await browser.newPage();
+      await page.goto(
+        `${sandbox.base}/app/launch.html?iss=${encodeURIComponent(`${sandbox.base}/fhir`)}&launch=not-a-launch`,
+      );
+      await page.getByRole('heading', { name: 'This launch cannot be used' }).waitFor({ timeout: 30_000 });
+      expect(await page.locator('main').innerText()).toMatch(/unknown or expired launch/);
+
+      const launch = (await (
+        await fetch(`${sandbox.base}/sandbox/api/launch`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ patientId: 'alk-naive' }),
+        })
+      ).json()) as { launchUrl: string };
+      await page.goto(launch.launchUrl);
+      expect(await waitForOutcome(page, 45_000)).toBe('summary');
+      await page.goto(launch.launchUrl);
+      await page.getByRole('heading', { name: 'This launch cannot be used' }).waitFor({ timeout: 30_000 });
+      await page.close();
+    },
+    120_000,
+  );
 });

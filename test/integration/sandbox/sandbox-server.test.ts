@@ -232,3 +232,41 @@ describe('the Host header (DNS rebinding)', () => {
       expect((await withHost('/sandbox/api/session', host)).status, host).toBe(200);
   });
 });
+
+describe('the open FHIR endpoint (/open/fhir)', () => {
+  const labs =
+    'category=http%3A%2F%2Fterminology.hl7.org%2FCodeSystem%2Fobservation-category%7Claboratory&_count=500';
+  const idsOf = (bundle: { entry?: { resource: { id: string } }[] }) =>
+    (bundle.entry ?? []).map((e) => e.resource.id).sort();
+
+  it('reads and searches the same sample data without a token; the SMART endpoint still needs one', async () => {
+    const open = await fetch(`${base}/open/fhir/Observation?patient=alk-naive&${labs}`);
+    expect(open.status).toBe(200);
+    const bundle = (await open.json()) as { entry?: { resource: { id: string } }[] };
+    expect(idsOf(bundle).length).toBeGreaterThan(100);
+    expect((await fetch(`${base}/open/fhir/Patient/alk-naive`)).status).toBe(200);
+    expect((await fetch(`${base}/fhir/Observation?patient=alk-naive&${labs}`)).status).toBe(401);
+    const metadata = (await (await fetch(`${base}/open/fhir/metadata`)).json()) as Record<string, any>;
+    expect(metadata.rest[0].security.service).toBeUndefined();
+  });
+
+  it('answers POST _search with a form body like the GET search, and refuses every write', async () => {
+    const get = (await (await fetch(`${base}/open/fhir/Observation?patient=alk-naive&${labs}`)).json()) as {
+      entry?: { resource: { id: string } }[];
+    };
+    const post = await fetch(`${base}/open/fhir/Observation/_search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `patient=alk-naive&${labs}`,
+    });
+    expect(post.status).toBe(200);
+    expect(idsOf((await post.json()) as { entry?: { resource: { id: string } }[] })).toEqual(idsOf(get));
+    const create = await fetch(`${base}/open/fhir/Observation`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json' },
+      body: JSON.stringify({ resourceType: 'Observation' }),
+    });
+    expect(create.status).toBe(405);
+    expect((await fetch(`${base}/open/fhir/Patient/alk-naive`, { method: 'DELETE' })).status).toBe(405);
+  });
+});
