@@ -53,6 +53,10 @@ function headline(f: OrderFinding, draft: DraftOrder, gene: string): string {
       return `${drug} ordered without a confirmed ALK/ROS1-positive result`;
     case 'interaction':
       return `${drug}: interaction with ${plain(f.interaction?.with.display ?? 'another drug')}`;
+    case 'not-indicated':
+      return `${drug} is indicated only without a prior ${gene} inhibitor${consider}`;
+    case 'after-immunotherapy':
+      return `${drug} soon after immunotherapy: higher risk of liver injury and pneumonitis`;
     case 'could-not-check':
       return `${drug}: interactions and treatment history could not be checked`;
     default:

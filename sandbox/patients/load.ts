@@ -22,6 +22,7 @@ import type { BiomarkerStatusValue, CheckState, Gene, Severity } from '../../src
 import alkAfterAlectinib from './alk-after-alectinib.json' with { type: 'json' };
 import alkAfterCrizotinib from './alk-after-crizotinib.json' with { type: 'json' };
 import alkAfterLorlatinib from './alk-after-lorlatinib.json' with { type: 'json' };
+import alkAfterPembrolizumab from './alk-after-pembrolizumab.json' with { type: 'json' };
 import alkAlecensaEpicRefs from './alk-alecensa-epic-refs.json' with { type: 'json' };
 import alkBrainMets from './alk-brain-mets.json' with { type: 'json' };
 import alkCarbamazepine from './alk-carbamazepine.json' with { type: 'json' };
@@ -149,6 +150,7 @@ export const SAMPLE_BUNDLES: Readonly<Record<string, BundleJson>> = Object.fromE
       ['ros1-urate-stale-echo.json', ros1UrateStaleEcho],
       ['alk-carbamazepine.json', alkCarbamazepine],
       ['alk-alecensa-epic-refs.json', alkAlecensaEpicRefs],
+      ['alk-after-pembrolizumab.json', alkAfterPembrolizumab],
     ] as [string, unknown][]
   ).map(([file, json]) => [file, json as BundleJson]),
 );

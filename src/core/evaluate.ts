@@ -84,6 +84,7 @@ export function evaluate(snapshot: PatientSnapshot, kb: Knowledge, options: Eval
     recommendation,
     config,
     checks,
+    now,
     ...(therapy.summary.couldNotCheck ? { therapyCouldNotCheck: therapy.summary.couldNotCheck } : {}),
   });
 

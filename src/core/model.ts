@@ -261,6 +261,8 @@ export interface EvaluateConfig {
   reproductivePotentialMaxAge: number;
   /** A molecular test this many days before a progression still counts as testing at progression. */
   resistanceTestSlackDays: number;
+  /** A TKI drafted within this many days of an immune checkpoint inhibitor gets a warning. */
+  immunotherapyToTkiWindowDays: number;
 }
 
 export const DEFAULT_CONFIG: EvaluateConfig = {
@@ -269,6 +271,7 @@ export const DEFAULT_CONFIG: EvaluateConfig = {
   thresholds: {},
   reproductivePotentialMaxAge: 55,
   resistanceTestSlackDays: 30,
+  immunotherapyToTkiWindowDays: 90,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -420,7 +423,9 @@ export type OrderFindingCode =
   | 'interaction'
   | 'pretherapy-check'
   | 'unrecognised-drug'
-  | 'could-not-check';
+  | 'could-not-check'
+  | 'not-indicated'
+  | 'after-immunotherapy';
 
 export interface OrderFinding {
   draft: string;

@@ -191,6 +191,8 @@ export const TkiSchema = AgentBase.extend({
     }),
   ),
   dosingNotes: z.array(z.object({ text: z.string().min(1), evidence: evidenceIds })),
+  /** Indicated only for patients who have had no inhibitor of its gene (ensartinib, US label). */
+  onlyWithoutPriorInhibitor: z.object({ why: z.string().min(1), evidence: evidenceIds }).optional(),
 });
 export type Tki = z.infer<typeof TkiSchema>;
 

@@ -4,6 +4,7 @@
  * driver-positive tumour, interactions with active medications, and pre-therapy checks.
  */
 import type { Knowledge, Tki } from '../../knowledge/index.ts';
+import { daysBefore } from '../dates.ts';
 import type {
   ActiveMedication,
   AgentChecks,
@@ -12,6 +13,7 @@ import type {
   EvaluateConfig,
   Gene,
   GeneStatus,
+  IsoDate,
   OrderFinding,
   OrderFindingCode,
   PatientSnapshot,
@@ -43,6 +45,8 @@ export interface OrderContext {
   checks: readonly AgentChecks[];
   /** Why history and interactions could not be checked (a medication gap), if so. */
   therapyCouldNotCheck?: string;
+  /** The moment of evaluation (look-back windows count back from it). */
+  now: IsoDate;
 }
 
 const preferredDrugs = (rec: TherapyRecommendation | null) =>
@@ -176,6 +180,63 @@ function pretherapyFinding(draft: DraftOrder, tki: Tki, ctx: OrderContext): Orde
   ];
 }
 
+/**
+ * [Label: ensartinib, Indications and Usage] An agent indicated only without a prior inhibitor of
+ * its gene, drafted for a patient who has had one (whatever the reason it stopped).
+ */
+function priorInhibitorFinding(draft: DraftOrder, tki: Tki, ctx: OrderContext): OrderFinding[] {
+  const rule = tki.onlyWithoutPriorInhibitor;
+  if (!rule) return [];
+  const prior = ctx.snapshot.therapies.filter((l) => {
+    const agent = l.agent ? ctx.kb.agents.get(l.agent) : undefined;
+    return agent?.kind === 'tki' && agent.id !== tki.id && agent.genes.some((g) => tki.genes.includes(g));
+  });
+  if (!prior.length) return [];
+  const names = [...new Set(prior.map((l) => displayName(ctx.kb, l.agent as string)))];
+  return [
+    {
+      draft: draft.ref,
+      drug: tki.id,
+      topic: 'order-concordance',
+      code: 'not-indicated',
+      severity: 'warning',
+      message: `${rule.why} This patient has had ${names.join(', ')}.`,
+      evidence: rule.evidence,
+      alternatives: preferredDrugs(ctx.recommendation).filter((a) => a !== tki.id),
+    },
+  ];
+}
+
+/**
+ * [clinical spec §4] A TKI soon after an immune checkpoint inhibitor: hepatotoxicity and
+ * pneumonitis are more frequent (crizotinib after an ICI: grade 3-4 ALT rise 45.5% vs 8.1%).
+ * "Soon" is the configured window from the last dose (an ICI still active counts as today).
+ */
+function afterImmunotherapyFinding(draft: DraftOrder, tki: Tki, ctx: OrderContext): OrderFinding[] {
+  const window = ctx.config.immunotherapyToTkiWindowDays;
+  let latest: { display: string; days: number } | undefined;
+  for (const line of ctx.snapshot.therapies) {
+    if (line.kind !== 'immunotherapy') continue;
+    const days = line.status === 'active' ? 0 : daysBefore(line.end ?? line.start, ctx.now);
+    if (days === undefined || days < 0 || days > window) continue;
+    if (!latest || days < latest.days) latest = { display: line.display, days };
+  }
+  if (!latest) return [];
+  const when = latest.days === 0 ? 'current' : `last given ${latest.days} day(s) ago`;
+  return [
+    {
+      draft: draft.ref,
+      drug: tki.id,
+      topic: 'order-concordance',
+      code: 'after-immunotherapy',
+      severity: 'warning',
+      message: `${displayName(ctx.kb, tki.id)} after immune checkpoint inhibitor ${latest.display} (${when}, within ${window} days): severe liver injury and pneumonitis are more frequent when a TKI follows an ICI (crizotinib: grade 3-4 ALT rise in 45.5% vs 8.1%). Check liver tests before the first dose and often during the first weeks; watch for pneumonitis.`,
+      evidence: ['pub-lin-2019-ici-crizotinib'],
+      alternatives: [],
+    },
+  ];
+}
+
 function activeAsOthers(active: readonly ActiveMedication[]): OtherDrug[] {
   return active
     .filter((m): m is ActiveMedication & { drug: string } => m.drug !== null)
@@ -195,6 +256,8 @@ export function evaluateOrders(drafts: readonly DraftOrder[], ctx: OrderContext)
     const agent = kb.agents.get(draft.drug);
     if (agent?.kind === 'tki') {
       findings.push(...concordanceFindings(draft, agent, ctx));
+      findings.push(...priorInhibitorFinding(draft, agent, ctx));
+      findings.push(...afterImmunotherapyFinding(draft, agent, ctx));
       const unchecked = ctx.therapyCouldNotCheck;
       if (unchecked)
         findings.push({

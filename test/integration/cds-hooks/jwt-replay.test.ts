@@ -20,18 +20,31 @@ afterAll(async () => {
   await feedback.close();
 });
 
+const PATH = '/cds-services/alk-ros1-order-sign/feedback';
+const feedbackBody = () => ({
+  feedback: [
+    {
+      card: crypto.randomUUID(),
+      outcome: 'overridden',
+      overrideReason: { userComment: 'replay test' },
+      outcomeTimestamp: '2026-12-05T10:00:00Z',
+    },
+  ],
+});
+
 describe('a replay store that is full', () => {
   it('answers 503 with Retry-After for a new token, and keeps refusing the replays it holds', async () => {
-    const first = await service.call('sandbox', '/cds-services');
-    const second = await service.call('epic', '/cds-services');
+    const first = await service.call('sandbox', PATH, feedbackBody());
+    const second = await service.call('epic', PATH, feedbackBody());
     expect([first.status, second.status]).toEqual([200, 200]);
 
-    const third = await service.call('sandbox', '/cds-services');
+    const third = await service.call('sandbox', PATH, feedbackBody());
     expect(third.status).toBe(503);
     expect(third.body.issue[0].code).toBe('transient');
     expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
 
     for (const replay of [first, second])
-      expect((await service.call('sandbox', '/cds-services', undefined, replay.token)).status).toBe(401);
+      expect((await service.call('sandbox', PATH, feedbackBody(), replay.token)).status).toBe(401);
+    expect(await feedback.count()).toBe(2);
   });
 });

@@ -248,9 +248,21 @@ describe('ready', () => {
     );
     render(<App getClient={freshReady} now={NOW} />);
     await screen.findByRole('heading', { name: 'Sign-in to the EHR did not complete' });
-    expect(screen.getByText(/access_denied: User denied access/)).toBeTruthy();
+    expect(screen.getByText(/Access was not granted \(User denied access\)/)).toBeTruthy();
     expect(screen.getByText(/relaunch the app from the EHR/)).toBeTruthy();
     expect(window.location.search).not.toMatch(/error=|state=/);
+  });
+
+  it('an unknown or used launch sent back by the EHR is said as such, not as an expired session', async () => {
+    window.history.replaceState(
+      {},
+      '',
+      '/index.html?error=invalid_request&error_description=unknown+or+expired+launch&state=x',
+    );
+    render(<App getClient={freshReady} now={NOW} />);
+    await screen.findByRole('heading', { name: 'This launch cannot be used' });
+    expect(screen.getByText(/A launch works once and only for a few minutes/)).toBeTruthy();
+    expect(screen.queryByRole('heading', { name: 'Your session has expired' })).toBeNull();
   });
 
   it('a page opened directly (no launch in progress) says to open it from the EHR', async () => {

@@ -15,8 +15,10 @@ import {
   alkFish,
   allChecksCurrent,
   brainMets,
+  daysAgo,
   draft,
   kb,
+  line,
   measurement,
   med,
   NOW,
@@ -46,6 +48,52 @@ const alk = (s: Partial<PatientSnapshot> = {}) => snapshot({ biomarkers: [alkFis
 const ros1 = (s: Partial<PatientSnapshot> = {}) => snapshot({ biomarkers: [ros1Fish('positive')], ...s });
 
 const scenarios: Scenario[] = [
+  {
+    name: 'ensartinib drafted after crizotinib → warning: indicated only without a prior ALK inhibitor; preferred agents offered',
+    record: alk({ therapies: [progressedOn('crizotinib')] }),
+    drafts: ['ensartinib'],
+    expect: [
+      {
+        topic: 'order-concordance',
+        code: 'not-indicated',
+        severity: 'warning',
+        alternatives: ['alectinib', 'lorlatinib'],
+        message: /not received an ALK inhibitor.*Crizotinib/,
+      },
+    ],
+  },
+  {
+    name: 'alectinib drafted 18 days after pembrolizumab → warning: liver injury and pneumonitis are more frequent after an ICI',
+    record: alk({
+      therapies: [line('pembrolizumab', { status: 'ended', start: daysAgo(60), end: daysAgo(18) })],
+    }),
+    drafts: ['alectinib'],
+    expect: [
+      {
+        topic: 'order-concordance',
+        code: 'after-immunotherapy',
+        severity: 'warning',
+        message: /pembrolizumab \(last given 18 day\(s\) ago, within 90 days\).*45\.5% vs 8\.1%/,
+      },
+    ],
+  },
+  {
+    name: 'crizotinib drafted while an ICI is still active → the same warning, "current"',
+    record: alk({ therapies: [line('nivolumab', { status: 'active', start: daysAgo(40) })] }),
+    drafts: ['crizotinib'],
+    expect: [
+      { topic: 'order-concordance', code: 'after-immunotherapy', severity: 'warning', message: /current/ },
+    ],
+  },
+  {
+    name: 'a 120-day window from site configuration catches an ICI given 100 days ago',
+    record: alk({
+      therapies: [line('pembrolizumab', { status: 'ended', start: daysAgo(160), end: daysAgo(100) })],
+    }),
+    drafts: ['alectinib'],
+    config: { immunotherapyToTkiWindowDays: 120 },
+    expect: [{ topic: 'order-concordance', code: 'after-immunotherapy', severity: 'warning' }],
+  },
   {
     name: 'alectinib drafted for a ROS1+ patient → critical: does not work in ROS1; suggest ROS1 agents',
     record: ros1(),
@@ -102,7 +150,7 @@ const scenarios: Scenario[] = [
         topic: 'order-concordance',
         code: 'poor-cns',
         severity: 'warning',
-        alternatives: ['alectinib', 'lorlatinib'],
+        alternatives: ['alectinib', 'brigatinib', 'lorlatinib'],
         message: /CNS/,
       },
     ],
@@ -302,6 +350,23 @@ describe('clinical spec §4: order-time checks', () => {
       if (e.alternatives) expect(hit.alternatives).toEqual(e.alternatives);
       if (e.message) expect(hit.message).toMatch(e.message);
     }
+  });
+
+  it('no ICI warning past the window, and no prior-inhibitor warning for ensartinib in an ALK-inhibitor-naive patient', () => {
+    const past = evaluate(
+      alk({ therapies: [line('pembrolizumab', { status: 'ended', start: daysAgo(200), end: daysAgo(91) })] }),
+      kb,
+      { now: NOW, draftOrders: [draft('alectinib')] },
+    );
+    expect(past.orderFindings.map((f) => f.code)).not.toContain('after-immunotherapy');
+    const naive = evaluate(alk(), kb, { now: NOW, draftOrders: [draft('ensartinib')] });
+    expect(naive.orderFindings.map((f) => f.code)).not.toContain('not-indicated');
+    // A prior ROS1-only TKI is not a prior ALK inhibitor.
+    const otherGene = evaluate(alk({ therapies: [progressedOn('entrectinib')] }), kb, {
+      now: NOW,
+      draftOrders: [draft('ensartinib')],
+    });
+    expect(otherGene.orderFindings.map((f) => f.code)).not.toContain('not-indicated');
   });
 
   it('a preferred TKI with every check current raises no card at all', () => {
