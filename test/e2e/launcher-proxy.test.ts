@@ -105,6 +105,10 @@ describe('the app behind a SMART-launcher-style proxy', () => {
 
       expect(direct.gaps).toBe('');
       expect(viaProxy).toEqual(direct);
+      // No internal document names on the clinician's screen.
+      expect(await page.locator('body').innerText()).not.toMatch(
+        /\bseeds?\b|\bspec\b|specification|\.txt\b/i,
+      );
       await context.close();
     },
     120_000,

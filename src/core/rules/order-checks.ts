@@ -74,7 +74,7 @@ function concordanceFindings(draft: DraftOrder, tki: Tki, ctx: OrderContext): Or
         severity: 'warning',
         message: `${name} ordered without a confirmed ALK- or ROS1-positive result (${biomarkerPhrase(biomarkers)}${anyPositive ? '; results disagree' : ''}).`,
         evidence: [
-          ...new Set(['spec-clinical-rules', ...biomarkers.ALK.evidence, ...biomarkers.ROS1.evidence]),
+          ...new Set(['local-safety-rules', ...biomarkers.ALK.evidence, ...biomarkers.ROS1.evidence]),
         ],
         alternatives: [],
       },

@@ -105,6 +105,8 @@ afterAll(async () => {
 });
 
 const topicOf = (c: Card) => c.source.topic?.code;
+/** Words a clinician must never read on a card: the knowledge base's internal document names. */
+const INTERNAL_WORDS = /\bseeds?\b|\bspec\b|specification|\.txt\b/i;
 const cardText = (cards: readonly Card[]) => cards.map((c) => `${c.summary}\n${c.detail ?? ''}`).join('\n');
 const sorted = (xs: Iterable<string>) => [...xs].sort();
 
@@ -205,6 +207,7 @@ describe.each(modes)('every sample patient over HTTP, %s', (_mode, withPrefetch)
     const view = await callHook('patient-view', chart, patientViewContext(chart), withPrefetch);
     // A clean read: nothing on any card says part of the record could not be read.
     expect(cardText(view)).not.toMatch(/could not (be )?check/i);
+    expect(cardText(view)).not.toMatch(INTERNAL_WORDS);
 
     const therapy = view.find((c) => topicOf(c) === 'therapy-selection');
     if (exp.situation === null) {
@@ -237,6 +240,7 @@ describe.each(modes)('every sample patient over HTTP, %s', (_mode, withPrefetch)
     // Order-select with each drug the catalog names, drafted as the EHR page drafts it.
     for (const [drug, findings] of Object.entries(exp.orders ?? {})) {
       const cards = await selectDrug(chart, drug, withPrefetch);
+      expect(cardText(cards)).not.toMatch(INTERNAL_WORDS);
       if (findings.length === 0) {
         expect(cards.map((c) => c.summary)).toEqual([]);
         continue;
