@@ -270,3 +270,27 @@ describe('the open FHIR endpoint (/open/fhir)', () => {
     expect((await fetch(`${base}/open/fhir/Patient/alk-naive`, { method: 'DELETE' })).status).toBe(405);
   });
 });
+
+describe('discovery prefetch templates, as CDS clients fill them', () => {
+  it('every template fills from the open endpoint (as the CDS Hooks sandbox fills them), and stays Epic-safe', async () => {
+    const { services } = (await (await fetch(`${base}/cds-services`)).json()) as {
+      services: { id: string; prefetch: Record<string, string> }[];
+    };
+    for (const service of services) {
+      for (const [key, template] of Object.entries(service.prefetch)) {
+        // Epic: Observation searches need a category or a code; medication searches list statuses.
+        const [type, query = ''] = template.split('?');
+        const params = new URLSearchParams(query);
+        if (type === 'Observation') expect(params.has('category') || params.has('code'), key).toBe(true);
+        if (type === 'MedicationRequest' || type === 'MedicationStatement')
+          expect(params.get('status')?.split(',').length, key).toBeGreaterThanOrEqual(4);
+        expect(template, key).not.toMatch(/_include|_revinclude|_has|:contains/);
+        const url = `${base}/open/fhir/${template.replaceAll('{{context.patientId}}', 'ros1-brain-mets')}`;
+        const res = await fetch(url);
+        expect(res.status, `${service.id} ${key}`).toBe(200);
+        const body = (await res.json()) as { resourceType: string };
+        expect(body.resourceType, key).toBe(type?.startsWith('Patient/') ? 'Patient' : 'Bundle');
+      }
+    }
+  });
+});
