@@ -87,11 +87,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const shownCards = new ShownCards();
   const bases = [config.publicBaseUrl, ...(config.otherBaseUrls ?? [])].map((b) => b.replace(/\/+$/, ''));
   const primary = bases[0] as string;
+  const baseByHost = new Map(bases.map((b) => [new URL(b).host, b]));
   /** The base URL the request was sent to, by its Host header; the public one otherwise. */
-  const baseOf = (c: Context<AppEnv>) => {
-    const host = (c.req.header('host') ?? '').toLowerCase();
-    return bases.find((b) => new URL(b).host === host) ?? primary;
-  };
+  const baseOf = (c: Context<AppEnv>) =>
+    baseByHost.get((c.req.header('host') ?? '').toLowerCase()) ?? primary;
   const app = new Hono<AppEnv>();
 
   const allowOrigin = (origin: string) => (config.corsOrigins.includes(origin) ? origin : null);

@@ -100,12 +100,9 @@ export function fillPrefetchTemplate(
 
 export function createEhrApi(options: EhrApiOptions): Hono {
   const { auth, patients } = options;
-  const bases = [options.base, ...(options.otherBases ?? [])];
+  const baseByHost = new Map([options.base, ...(options.otherBases ?? [])].map((b) => [new URL(b).host, b]));
   /** The sandbox URL the page is using (by Host): the audience its CDS calls must name. */
-  const baseOf = (c: Context) => {
-    const host = (c.req.header('host') ?? '').toLowerCase();
-    return bases.find((b) => new URL(b).host === host) ?? options.base;
-  };
+  const baseOf = (c: Context) => baseByHost.get((c.req.header('host') ?? '').toLowerCase()) ?? options.base;
   const api = new Hono().basePath('/sandbox/api');
   const known = (id: string) => patients.find((p) => p.id === id);
 
