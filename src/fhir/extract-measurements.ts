@@ -135,12 +135,13 @@ function toMeasurement(
     m.originalValue = text;
     const coded = answerCall(kb, holder.valueCodeableConcept);
     const call = coded === 'positive' || coded === 'negative' ? coded : callFromText(text);
-    const num = /^\s*([<>]=?)?\s*(-?\d+(?:\.\d+)?)\s*([^\d\s].*)?$/.exec(text);
+    const num = qualitative ? undefined : numberInText(text, analyte);
     if (qualitative && (call === 'positive' || call === 'negative')) {
       m.call = call;
-    } else if (num?.[2] && !qualitative) {
-      // Numbers sent as text (common in Epic valueString): read with the unit written after them.
-      const n = normaliseQuantity(Number(num[2]), undefined, num[3]?.trim(), analyte);
+    } else if (num) {
+      // Numbers sent as text (common in Epic valueString, echo reports): read with the unit written
+      // after them; a range counts by its worse bound.
+      const n = normaliseQuantity(num.value, undefined, num.unit, analyte);
       if ('error' in n) m.unreadable = n.error;
       else {
         m.value = n.value;
@@ -148,6 +149,7 @@ function toMeasurement(
       }
     } else if (qualitative && interp === 'positive') m.call = 'positive';
     else if (qualitative && interp === 'negative') m.call = 'negative';
+    else if (!qualitative && !/\d/.test(text)) m.unreadable = `"${text}" has no number: needs review`;
     else m.unreadable = `result "${text}" is not a ${qualitative ? 'positive/negative result' : 'number'}`;
   } else if (qualitative && (interp === 'positive' || interp === 'negative')) {
     m.call = interp;
@@ -158,6 +160,30 @@ function toMeasurement(
   }
   if (m.value === undefined && !m.unreadable && !m.call) m.unreadable = 'no value recorded';
   return m;
+}
+
+const NUMBER = '(\\d+(?:\\.\\d+)?)';
+/** An optional label ("EF", "LVEF:"), a comparator or a range, the unit, and a remark in brackets. */
+const NUMBER_TEXT = new RegExp(
+  `^\\s*(?:[A-Za-z][A-Za-z ]{0,20}?[:=]?\\s+)?(<=|>=|≤|≥|<|>)?\\s*${NUMBER}(?:\\s*(?:-|–|—|to)\\s*${NUMBER})?\\s*([^\\d\\s(][^(]*?)?\\s*(?:\\(.*\\))?\\s*$`,
+  'i',
+);
+
+/**
+ * A number written as text: "42", "< 0.2", "≥ 50 %", "EF 35 to 40 %", "30-35% (visual estimate)".
+ * A range counts by its worse bound for this analyte (the lower one where low values are abnormal,
+ * as for LVEF; the upper one otherwise), so a range never reads better than it may be.
+ */
+function numberInText(text: string, analyte: Analyte): { value: number; unit?: string } | undefined {
+  const m = NUMBER_TEXT.exec(text);
+  if (!m?.[2]) return undefined;
+  const first = Number(m[2]);
+  const second = m[3] === undefined ? undefined : Number(m[3]);
+  const lowIsWorse = analyte.thresholds.some((t) => t.direction.includes('below'));
+  const value =
+    second === undefined ? first : lowIsWorse ? Math.min(first, second) : Math.max(first, second);
+  const unit = m[4]?.trim();
+  return { value, ...(unit ? { unit } : {}) };
 }
 
 function isUcumSystem(system: unknown): boolean {

@@ -420,6 +420,45 @@ describe('prefetch shapes and the fallback to fhirServer', () => {
   });
 });
 
+describe('results written as text', () => {
+  it('an echo that says "30-35% (visual estimate)" is a reduced LVEF on the card, not an unreadable one', async () => {
+    const pid = 'p-text-lvef';
+    const record = [
+      ...ros1BrainMetsRecord(pid),
+      {
+        resourceType: 'Observation',
+        id: 'echo-text',
+        status: 'final',
+        category: [
+          {
+            coding: [
+              { system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'imaging' },
+            ],
+          },
+        ],
+        code: {
+          coding: [
+            { system: 'http://loinc.org', code: '10230-1', display: 'Left ventricular Ejection fraction' },
+          ],
+        },
+        subject: { reference: `Patient/${pid}` },
+        effectiveDateTime: new Date(Date.parse(NOW) - 10 * 86_400_000).toISOString(),
+        valueString: '30-35% (visual estimate)',
+      },
+    ];
+    const res = await post(
+      makeApp(),
+      '/cds-services/alk-ros1-patient-view',
+      hookBody('patient-view', pid, { prefetch: prefetchFor(record, pid) }),
+    );
+    expect(res.status).toBe(200);
+    const checks = (res.body.cards as Card[]).find((c) => topic(c) === 'pretherapy-checks');
+    expect(checks?.detail).toMatch(/LVEF[^.]*30 ?%/);
+    expect(checks?.detail).not.toMatch(/could not be interpreted/);
+    expect(checks?.indicator).not.toBe('info');
+  });
+});
+
 describe('order-select and order-sign', () => {
   const pid = 'p-ord';
   const record = ros1BrainMetsRecord(pid);

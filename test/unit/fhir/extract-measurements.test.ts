@@ -131,3 +131,42 @@ describe('values, statuses, interpretation', () => {
     expect(interpretationOf(concepts)).toBe(expected);
   });
 });
+
+describe('numbers written as text (echo and ECG reports)', () => {
+  const textObs = (code: string, display: string, valueString: string) => ({
+    resourceType: 'Observation',
+    id: `t-${code}-${valueString.length}`,
+    status: 'final',
+    code: { coding: [{ system: 'http://loinc.org', code, display }] },
+    subject: { reference: 'Patient/p1' },
+    effectiveDateTime: '2026-11-20T10:00:00Z',
+    valueString,
+  });
+  const lvef = (text: string) =>
+    snap([textObs('10230-1', 'Left ventricular Ejection fraction', text)]).measurements[0];
+  const qtc = (text: string) => snap([textObs('8636-3', 'Q-T interval corrected', text)]).measurements[0];
+
+  it.each([
+    ['30-35% (visual estimate)', 30],
+    ['EF 35 to 40 %', 35],
+    ['LVEF: 45–50%', 45],
+    ['≥ 55 %', 55],
+    ['60%', 60],
+  ])('LVEF "%s" reads %d %% (a range by its lower bound: low is abnormal)', (text, value) => {
+    const m = lvef(text);
+    expect(m?.unreadable).toBeUndefined();
+    expect(m?.value).toBe(value);
+    expect(m?.unit).toBe('%');
+    expect(m?.originalValue).toBe(text);
+  });
+
+  it('a QTc range reads by its upper bound (high is abnormal)', () => {
+    expect(qtc('470-510 ms')).toMatchObject({ value: 510, unit: 'ms' });
+  });
+
+  it('words without a number are never a value: "needs review"', () => {
+    const m = lvef('mildly reduced');
+    expect(m?.value).toBeUndefined();
+    expect(m?.unreadable).toMatch(/needs review/);
+  });
+});
