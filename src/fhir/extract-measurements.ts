@@ -180,8 +180,7 @@ function numberInText(text: string, analyte: Analyte): { value: number; unit?: s
   const first = Number(m[2]);
   const second = m[3] === undefined ? undefined : Number(m[3]);
   const lowIsWorse = analyte.thresholds.some((t) => t.direction.includes('below'));
-  const value =
-    second === undefined ? first : lowIsWorse ? Math.min(first, second) : Math.max(first, second);
+  const value = second === undefined ? first : lowIsWorse ? Math.min(first, second) : Math.max(first, second);
   const unit = m[4]?.trim();
   return { value, ...(unit ? { unit } : {}) };
 }

@@ -14,9 +14,13 @@ import { type Card, CdsResponse } from '../../../cds-hooks/schemas.ts';
 import { getKnowledge } from '../../../src/knowledge/index.ts';
 import {
   alkG1202rRecord,
+  checkResults,
   draftMedicationRequest,
+  fusionVariant,
   medicationRequest as medicationRequestFixture,
   NOW,
+  nsclcStageIv,
+  patient,
   ros1BrainMetsRecord,
   untestedRecord,
 } from '../../fixtures/cds/records.ts';
@@ -456,6 +460,49 @@ describe('results written as text', () => {
     expect(checks?.detail).toMatch(/LVEF[^.]*30 ?%/);
     expect(checks?.detail).not.toMatch(/could not be interpreted/);
     expect(checks?.indicator).not.toBe('info');
+  });
+});
+
+describe('heart rate from any source', () => {
+  it('an ECG-reported rate of 48/min (category procedure, no vital sign) makes the heart-rate check abnormal, fetched from fhirServer', async () => {
+    const pid = 'p-ecg-hr';
+    const record = [
+      patient(pid),
+      nsclcStageIv(pid),
+      fusionVariant(pid, 'ALK'),
+      ...checkResults(pid, { omit: ['heart-rate'] }),
+      {
+        resourceType: 'Observation',
+        id: `${pid}-ecg-rate`,
+        status: 'final',
+        category: [
+          {
+            coding: [
+              { system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'procedure' },
+            ],
+          },
+        ],
+        code: {
+          coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }],
+          text: 'Ventricular rate (ECG)',
+        },
+        subject: { reference: `Patient/${pid}` },
+        effectiveDateTime: new Date(Date.parse(NOW) - 3 * 86_400_000).toISOString(),
+        valueQuantity: { value: 48, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
+      },
+    ];
+    const log: FhirServerLog = { requests: [] };
+    msw.use(...fhirServer(EHR, record, log));
+    const res = await post(
+      makeApp(),
+      '/cds-services/alk-ros1-patient-view',
+      hookBody('patient-view', pid, { fhirServer: EHR }),
+    );
+    expect(res.status).toBe(200);
+    expect(log.requests.length).toBeGreaterThanOrEqual(12);
+    const checks = (res.body.cards as Card[]).find((c) => topic(c) === 'pretherapy-checks');
+    expect(checks?.detail).toMatch(/\*\*Heart rate: abnormal\.\*\* Heart rate 48 \/min/);
+    expect(checks?.indicator).toBe('warning');
   });
 });
 

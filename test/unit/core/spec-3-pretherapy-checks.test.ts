@@ -120,11 +120,21 @@ const scenarios: CheckScenario[] = [
     severity: 'warning',
   },
   {
-    name: 'heart rate 45 /min → abnormal (< 50)',
-    check: 'ecg',
+    name: 'heart rate 45 /min before alectinib → its own heart-rate check is abnormal (bradycardia, < 50)',
+    check: 'heart-rate',
     agent: 'alectinib',
     measurements: [measurement('heart-rate', 45)],
     state: 'abnormal',
+    severity: 'warning',
+  },
+  {
+    name: 'an ECG with a QTc but no heart rate → the heart-rate check is missing, with an ECG to order',
+    check: 'heart-rate',
+    agent: 'crizotinib',
+    measurements: [measurement('qtc', 430)],
+    drop: ['heart-rate'],
+    state: 'missing',
+    orders: ['34534-8'],
   },
   {
     name: 'QTc 40 days old → stale, order 12-lead ECG',
@@ -454,11 +464,12 @@ describe('checks evaluated once per evaluation and shared between agents', () =>
 
 describe('clinical spec §3: which drug needs which check', () => {
   const matrix: [string, 'ALK' | 'ROS1', string[]][] = [
-    ['crizotinib', 'ALK', ['ecg', 'electrolytes', 'liver']],
-    ['crizotinib', 'ROS1', ['ecg', 'electrolytes', 'liver', 'lvef', 'uric-acid']],
-    ['ceritinib', 'ALK', ['ecg', 'electrolytes', 'glucose', 'liver', 'pancreatic']],
-    ['alectinib', 'ALK', ['ck', 'ecg', 'liver']],
-    ['brigatinib', 'ALK', ['blood-pressure', 'ck', 'ecg', 'glucose', 'liver', 'pancreatic']],
+    // Heart rate is its own check for the TKIs whose labels warn of bradycardia (spec §3).
+    ['crizotinib', 'ALK', ['ecg', 'electrolytes', 'heart-rate', 'liver']],
+    ['crizotinib', 'ROS1', ['ecg', 'electrolytes', 'heart-rate', 'liver', 'lvef', 'uric-acid']],
+    ['ceritinib', 'ALK', ['ecg', 'electrolytes', 'glucose', 'heart-rate', 'liver', 'pancreatic']],
+    ['alectinib', 'ALK', ['blood-pressure', 'ck', 'ecg', 'heart-rate', 'liver']],
+    ['brigatinib', 'ALK', ['blood-pressure', 'ck', 'ecg', 'glucose', 'heart-rate', 'liver', 'pancreatic']],
     ['lorlatinib', 'ALK', ['blood-pressure', 'ecg', 'glucose', 'lipids']],
     [
       'lorlatinib',
