@@ -109,7 +109,15 @@ const scenarios: CheckScenario[] = [
     measurements: [measurement('qtc', 510)],
     state: 'abnormal',
     severity: 'critical',
-    why: /> 500 ms/,
+    why: /≥ 500 ms/,
+  },
+  {
+    name: 'QTc exactly 500 ms before crizotinib → critical (spec §3: ≥ 500 ms)',
+    check: 'ecg',
+    agent: 'crizotinib',
+    measurements: [measurement('qtc', 500)],
+    state: 'abnormal',
+    severity: 'critical',
   },
   {
     name: 'QTc 510 ms before alectinib (not QT-prolonging) → warning',
