@@ -146,6 +146,7 @@ export const InteractionClassSchema = z.enum([
   'bradycardic',
   'hormonal-contraceptive',
   'p-gp-inhibitor',
+  'narrow-cyp3a-substrate',
 ]);
 export type InteractionClass = z.infer<typeof InteractionClassSchema>;
 

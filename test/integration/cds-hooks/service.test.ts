@@ -600,6 +600,24 @@ describe('order-select and order-sign', () => {
     expect(card?.detail).toMatch(/Contraindicated with strong CYP3A inducers/);
   });
 
+  it('lorlatinib drafted for a patient on tacrolimus → warning: lorlatinib lowers the tacrolimus level', async () => {
+    const alk = alkG1202rRecord('p-tac');
+    alk.push(medicationRequestFixture('p-tac', 'tacrolimus', 'Prograf (tacrolimus) 1 mg capsule', undefined));
+    const draft = draftMedicationRequest('p-tac', 'draft-t', 'lorlatinib 100 mg tablet', '2103164');
+    const body = hookBody(
+      'order-select',
+      'p-tac',
+      { prefetch: prefetchFor(alk, 'p-tac') },
+      { selections: ['MedicationRequest/draft-t'], draftOrders: drafts(draft) },
+    );
+    const res = await post(makeApp(), '/cds-services/alk-ros1-order-select', body);
+    expectConformingCards(res.body, 'p-tac');
+    const card = (res.body.cards as Card[]).find((c) => topic(c) === 'drug-interaction');
+    expect(card?.indicator).toBe('warning');
+    expect(card?.summary).toMatch(/Lorlatinib: interaction with Prograf \(tacrolimus\)/);
+    expect(card?.detail).toMatch(/moderate CYP3A inducer: the level of this drug falls/);
+  });
+
   it('fhirAuthorization scopes in SMART v1 and v2 syntax are both accepted', async () => {
     msw.use(...fhirServer(EHR, record, { requests: [] }));
     for (const scope of [

@@ -49,6 +49,32 @@ const ros1 = (s: Partial<PatientSnapshot> = {}) => snapshot({ biomarkers: [ros1F
 
 const scenarios: Scenario[] = [
   {
+    name: 'crizotinib drafted for a patient on cyclosporine → warning: crizotinib (a CYP3A inhibitor) raises its level',
+    record: alk({ activeMedications: [med('cyclosporine', 'Neoral (cyclosporine)')] }),
+    drafts: ['crizotinib'],
+    expect: [
+      {
+        topic: 'drug-interaction',
+        code: 'interaction',
+        severity: 'warning',
+        message: /moderate CYP3A inhibitor.*level of this drug rises/,
+      },
+    ],
+  },
+  {
+    name: 'repotrectinib drafted for a patient on tacrolimus → warning: repotrectinib (a CYP3A4 inducer) lowers its level',
+    record: ros1({ activeMedications: [med('tacrolimus', 'tacrolimus 1 mg')] }),
+    drafts: ['repotrectinib'],
+    expect: [
+      {
+        topic: 'drug-interaction',
+        code: 'interaction',
+        severity: 'warning',
+        message: /induces CYP3A4.*level of this drug falls/,
+      },
+    ],
+  },
+  {
     name: 'ensartinib drafted after crizotinib → warning: indicated only without a prior ALK inhibitor; preferred agents offered',
     record: alk({ therapies: [progressedOn('crizotinib')] }),
     drafts: ['ensartinib'],
