@@ -147,6 +147,7 @@ export const InteractionClassSchema = z.enum([
   'hormonal-contraceptive',
   'p-gp-inhibitor',
   'narrow-cyp3a-substrate',
+  'acid-reducing-agent',
 ]);
 export type InteractionClass = z.infer<typeof InteractionClassSchema>;
 

@@ -618,6 +618,64 @@ describe('order-select and order-sign', () => {
     expect(card?.detail).toMatch(/moderate CYP3A inducer: the level of this drug falls/);
   });
 
+  it('taletrectinib drafted, no prefetch, omeprazole arriving as a medicationReference (Epic shape) → warning: acid reducers lower its absorption', async () => {
+    const pid = 'p-ppi';
+    const record = [
+      ...ros1BrainMetsRecord(pid),
+      {
+        resourceType: 'Medication',
+        id: `${pid}-med-omeprazole`,
+        code: {
+          coding: [
+            { system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '7646', display: 'omeprazole' },
+          ],
+          text: 'Omeprazole 20 MG Delayed Release Oral Capsule',
+        },
+      },
+      {
+        resourceType: 'MedicationRequest',
+        id: `${pid}-mr-omeprazole`,
+        status: 'active',
+        intent: 'order',
+        subject: { reference: `Patient/${pid}` },
+        medicationReference: { reference: `Medication/${pid}-med-omeprazole` },
+        authoredOn: new Date(Date.now() - 60 * 86_400_000).toISOString(),
+      },
+    ];
+    const log: FhirServerLog = { requests: [] };
+    msw.use(...fhirServer(EHR, record, log));
+    const draft = draftMedicationRequest(
+      pid,
+      'draft-tal',
+      'Ibtrozi (taletrectinib) 200 mg capsule',
+      undefined,
+    );
+    const body = hookBody(
+      'order-select',
+      pid,
+      {
+        fhirServer: EHR,
+        fhirAuthorization: {
+          access_token: 'tok-ppi',
+          token_type: 'Bearer',
+          expires_in: 300,
+          scope: 'patient/*.read',
+          subject: 'cds-service',
+          patient: pid,
+        },
+      },
+      { selections: ['MedicationRequest/draft-tal'], draftOrders: drafts(draft) },
+    );
+    const res = await post(makeApp(), '/cds-services/alk-ros1-order-select', body);
+    expectConformingCards(res.body, pid);
+    const card = (res.body.cards as Card[]).find((c) => topic(c) === 'drug-interaction');
+    expect(card?.indicator).toBe('warning');
+    expect(card?.detail).toMatch(/acid-reducing agent.*lower taletrectinib absorption/);
+    expect(card?.detail).toMatch(/label wording not verified/);
+    // The MedicationRequest names no drug itself: the warning proves the Medication was resolved.
+    expect(card?.summary).toMatch(/Taletrectinib: interaction with Omeprazole 20 MG/);
+  });
+
   it('fhirAuthorization scopes in SMART v1 and v2 syntax are both accepted', async () => {
     msw.use(...fhirServer(EHR, record, { requests: [] }));
     for (const scope of [

@@ -49,6 +49,25 @@ const ros1 = (s: Partial<PatientSnapshot> = {}) => snapshot({ biomarkers: [ros1F
 
 const scenarios: Scenario[] = [
   {
+    name: 'taletrectinib drafted for a patient on omeprazole → warning: acid reducers lower its absorption; antacid spacing',
+    record: ros1({ activeMedications: [med('omeprazole', 'omeprazole 20 mg capsule')] }),
+    drafts: ['taletrectinib'],
+    expect: [
+      {
+        topic: 'drug-interaction',
+        code: 'interaction',
+        severity: 'warning',
+        message: /acid-reducing agent.*lower taletrectinib absorption.*at least 2 hours/,
+      },
+    ],
+  },
+  {
+    name: "famotidine drafted for a patient on taletrectinib → warning from the new drug's side",
+    record: ros1({ activeMedications: [med('taletrectinib', 'Ibtrozi 200 mg capsule')], therapies: [] }),
+    drafts: ['famotidine'],
+    expect: [{ topic: 'drug-interaction', code: 'interaction', severity: 'warning', message: /H2 blockers/ }],
+  },
+  {
     name: 'crizotinib drafted for a patient on cyclosporine → warning: crizotinib (a CYP3A inhibitor) raises its level',
     record: alk({ activeMedications: [med('cyclosporine', 'Neoral (cyclosporine)')] }),
     drafts: ['crizotinib'],
@@ -393,6 +412,14 @@ describe('clinical spec §4: order-time checks', () => {
       draftOrders: [draft('ensartinib')],
     });
     expect(otherGene.orderFindings.map((f) => f.code)).not.toContain('not-indicated');
+  });
+
+  it('an acid reducer matters only to taletrectinib: entrectinib drafted with omeprazole raises no interaction', () => {
+    const a = evaluate(ros1({ activeMedications: [med('omeprazole', 'omeprazole 20 mg capsule')] }), kb, {
+      now: NOW,
+      draftOrders: [draft('entrectinib')],
+    });
+    expect(a.orderFindings.map((f) => f.topic)).not.toContain('drug-interaction');
   });
 
   it('a preferred TKI with every check current raises no card at all', () => {
