@@ -676,6 +676,36 @@ describe('order-select and order-sign', () => {
     expect(card?.summary).toMatch(/Taletrectinib: interaction with Omeprazole 20 MG/);
   });
 
+  it('brigatinib drafted for a patient on diltiazem → one interaction card with both problems: its level rises (dose about 40 % lower) and the heart slows', async () => {
+    const alk = alkG1202rRecord('p-dil');
+    alk.push(
+      medicationRequestFixture(
+        'p-dil',
+        'diltiazem',
+        'diltiazem HCl 120 MG 24HR Extended Release Oral Capsule',
+        undefined,
+      ),
+    );
+    const draft = draftMedicationRequest(
+      'p-dil',
+      'draft-b',
+      'Alunbrig (brigatinib) 180 mg tablet',
+      undefined,
+    );
+    const body = hookBody(
+      'order-select',
+      'p-dil',
+      { prefetch: prefetchFor(alk, 'p-dil') },
+      { selections: ['MedicationRequest/draft-b'], draftOrders: drafts(draft) },
+    );
+    const res = await post(makeApp(), '/cds-services/alk-ros1-order-select', body);
+    expectConformingCards(res.body, 'p-dil');
+    const card = (res.body.cards as Card[]).find((c) => topic(c) === 'drug-interaction');
+    expect(card?.indicator).toBe('warning');
+    expect(card?.detail).toMatch(/moderate CYP3A inhibitor.*about 40 %/);
+    expect(card?.detail).toMatch(/causes bradycardia/);
+  });
+
   it('fhirAuthorization scopes in SMART v1 and v2 syntax are both accepted', async () => {
     msw.use(...fhirServer(EHR, record, { requests: [] }));
     for (const scope of [

@@ -49,6 +49,33 @@ const ros1 = (s: Partial<PatientSnapshot> = {}) => snapshot({ biomarkers: [ros1F
 
 const scenarios: Scenario[] = [
   {
+    name: 'brigatinib drafted for a patient on diltiazem → warning: a moderate CYP3A inhibitor raises brigatinib (dose about 40 % lower), besides the bradycardia warning',
+    record: alk({ activeMedications: [med('diltiazem', 'diltiazem 120 mg ER capsule')] }),
+    drafts: ['brigatinib'],
+    expect: [
+      {
+        topic: 'drug-interaction',
+        code: 'interaction',
+        severity: 'warning',
+        message: /moderate CYP3A inhibitor.*about 40 %/,
+      },
+      { topic: 'drug-interaction', code: 'interaction', severity: 'warning', message: /causes bradycardia/ },
+    ],
+  },
+  {
+    name: 'entrectinib drafted for a patient on efavirenz → warning: a moderate CYP3A inducer lowers entrectinib',
+    record: ros1({ activeMedications: [med('efavirenz', 'efavirenz 600 mg tablet')] }),
+    drafts: ['entrectinib'],
+    expect: [
+      {
+        topic: 'drug-interaction',
+        code: 'interaction',
+        severity: 'warning',
+        message: /moderate CYP3A inducer lowers the entrectinib level/,
+      },
+    ],
+  },
+  {
     name: 'taletrectinib drafted for a patient on omeprazole → warning: acid reducers lower its absorption; antacid spacing',
     record: ros1({ activeMedications: [med('omeprazole', 'omeprazole 20 mg capsule')] }),
     drafts: ['taletrectinib'],
@@ -383,11 +410,15 @@ describe('clinical spec §4: order-time checks', () => {
     const a = evaluate(record, kb, { now: NOW, draftOrders: orders, ...(config ? { config } : {}) });
     for (const e of expected) {
       const hit = a.orderFindings.find(
-        (f) => f.topic === e.topic && f.code === e.code && f.severity === e.severity,
+        (f) =>
+          f.topic === e.topic &&
+          f.code === e.code &&
+          f.severity === e.severity &&
+          (!e.message || e.message.test(f.message)),
       );
       expect(
         hit,
-        `${e.topic}/${e.code}/${e.severity} in ${JSON.stringify(a.orderFindings.map((f) => [f.topic, f.code, f.severity]))}`,
+        `${e.topic}/${e.code}/${e.severity} ${e.message ?? ''} in ${JSON.stringify(a.orderFindings.map((f) => [f.topic, f.code, f.severity, f.message]))}`,
       ).toBeDefined();
       if (!hit) continue;
       expect(orders.map((o) => o.ref)).toContain(hit.draft);
