@@ -49,6 +49,32 @@ const ros1 = (s: Partial<PatientSnapshot> = {}) => snapshot({ biomarkers: [ros1F
 
 const scenarios: Scenario[] = [
   {
+    name: 'lorlatinib drafted with clarithromycin active → warning: 75 mg, and the previous dose 3 to 5 half-lives after the inhibitor stops',
+    record: alk({ activeMedications: [med('clarithromycin', 'clarithromycin 500 mg tablet')] }),
+    drafts: ['lorlatinib'],
+    expect: [
+      {
+        topic: 'drug-interaction',
+        code: 'interaction',
+        severity: 'warning',
+        message: /100 mg to 75 mg.*3 to 5 of its half-lives/,
+      },
+    ],
+  },
+  {
+    name: 'lorlatinib drafted with efavirenz active → warning: 125 mg and liver tests monitored',
+    record: alk({ activeMedications: [med('efavirenz', 'efavirenz 600 mg tablet')] }),
+    drafts: ['lorlatinib'],
+    expect: [
+      {
+        topic: 'drug-interaction',
+        code: 'interaction',
+        severity: 'warning',
+        message: /125 mg once daily.*monitor liver tests/,
+      },
+    ],
+  },
+  {
     name: 'brigatinib drafted for a patient on diltiazem → warning: a moderate CYP3A inhibitor raises brigatinib (dose about 40 % lower), besides the bradycardia warning',
     record: alk({ activeMedications: [med('diltiazem', 'diltiazem 120 mg ER capsule')] }),
     drafts: ['brigatinib'],
