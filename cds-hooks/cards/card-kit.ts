@@ -116,8 +116,7 @@ function citationLine(kb: Knowledge, id: string): string | undefined {
   if (hit !== undefined) return hit;
   const e = kb.evidence.get(id);
   if (!e) return undefined;
-  // A source document's file name is for the knowledge base's reviewers, never for a clinician.
-  const where = [e.section, e.kind === 'seed' ? undefined : e.citation].filter(Boolean).join('; ');
+  const where = [e.section, e.citation].filter(Boolean).join('; ');
   const title = e.url ? `[${kbText(e.title)}](${e.url})` : kbText(e.title);
   const summaryText = e.summary ? ` ${kbText(e.summary)}` : '';
   const flag = e.verified ? '' : ' *(not verified against the primary source)*';

@@ -29,14 +29,14 @@ const DomainSchema = z.enum(DATA_DOMAINS);
 // ---------------------------------------------------------------------------------------------
 
 export const EvidenceSchema = z.object({
-  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]*$/),
-  kind: z.enum(['seed', 'label', 'trial', 'guideline', 'publication', 'reference', 'local']),
+  id,
+  kind: z.enum(['label', 'trial', 'guideline', 'publication', 'reference', 'local']),
   title: z.string().min(1),
-  /** Seed file name, label section name, or trial publication. */
+  /** The chapter or label section cited. */
   section: z.string().optional(),
   citation: z.string().optional(),
   url: z.url().optional(),
-  /** Headline figures a card may quote (efficacy for trials, key sentence for seeds). */
+  /** Headline figures a card may quote (efficacy for trials, key sentences for guidance). */
   summary: z.string().optional(),
   verified: z.boolean(),
   note: z.string().optional(),

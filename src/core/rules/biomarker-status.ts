@@ -3,12 +3,12 @@
  *
  * The rules, with their sources:
  * - entered-in-error / cancelled results are ignored; ordered-but-unresulted ones are pending.
- * - [S000 §2] strong ALK IHC (D5F3) suffices; equivocal ALK IHC needs FISH or NGS.
- * - [S000 §2, S001] ROS1 IHC is a screen: positive IHC alone is "unconfirmed"; confirm by FISH or RNA NGS.
- * - [S000 §2] FISH and DNA NGS can miss fusions, and plasma can miss them (low shedding), so a negative
+ * - [aslan-ch11-2] strong ALK IHC (D5F3) suffices; equivocal ALK IHC needs FISH or NGS.
+ * - [aslan-ch11-2, ros1-first-line-qa-2025] ROS1 IHC is a screen: positive IHC alone is "unconfirmed"; confirm by FISH or RNA NGS.
+ * - [aslan-ch11-2] FISH and DNA NGS can miss fusions, and plasma can miss them (low shedding), so a negative
  *   from those never overrides a tissue positive; a tissue negative that contradicts a positive
  *   makes the status "discordant" and asks for review.
- * - [S000 §1] ALK and ROS1 are mutually exclusive: both positive is "discordant" for both.
+ * - [aslan-ch11-1] ALK and ROS1 are mutually exclusive: both positive is "discordant" for both.
  */
 import type { Knowledge } from '../../knowledge/index.ts';
 import { byDateDesc, dayOf } from '../dates.ts';
@@ -241,7 +241,7 @@ export function evaluateGeneStatus(
   };
 }
 
-/** [S000 §1] Both genes positive is implausible: mark both discordant and say why. */
+/** [aslan-ch11-1] Both genes positive is implausible: mark both discordant and say why. */
 export function reconcileGenes(statuses: Record<Gene, GeneStatus>, kb: Knowledge): Record<Gene, GeneStatus> {
   if (statuses.ALK.status !== 'positive' || statuses.ROS1.status !== 'positive') return statuses;
   const rule = kb.guidance.biomarkerRules['mutually-exclusive'];

@@ -1,6 +1,6 @@
 /**
  * Disease state the recommendations depend on: NSCLC and whether it is advanced, and CNS disease
- * (brain or leptomeningeal metastases), which changes the preference to CNS-active agents [S000 §5.3].
+ * (brain or leptomeningeal metastases), which changes the preference to CNS-active agents [aslan-ch11-5.3].
  */
 import type { DiseaseSummary, Notice, PatientSnapshot, Tristate } from '../model.ts';
 

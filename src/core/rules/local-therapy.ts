@@ -1,6 +1,6 @@
 /**
  * Local therapy, shown as information and never as an order (clinical spec §2): oligometastatic
- * disease, brain lesions, and oligoprogression on a TKI [S000 §5.3, S001, S003].
+ * disease, brain lesions, and oligoprogression on a TKI [aslan-ch11-5.3, ros1-first-line-qa-2025, ros1ders-2022].
  */
 import type { Knowledge } from '../../knowledge/index.ts';
 import type { DiseaseSummary, Gene, LocalTherapyInfo, TherapyHistorySummary } from '../model.ts';

@@ -132,7 +132,7 @@ function immunotherapyFindings(draft: DraftOrder, drugId: string, ctx: OrderCont
         code: 'immunotherapy',
         severity: avoid?.severity ?? 'warning',
         message: `${name} in ${driver}-positive NSCLC: ${avoid?.why ?? 'immune checkpoint inhibitors are not recommended.'}`,
-        evidence: avoid?.evidence ?? ['S000-2'],
+        evidence: avoid?.evidence ?? ['aslan-ch11-2'],
         alternatives: preferredDrugs(recommendation),
       },
     ];
@@ -149,7 +149,7 @@ function immunotherapyFindings(draft: DraftOrder, drugId: string, ctx: OrderCont
       code: 'no-confirmed-biomarker',
       severity: 'info',
       message: `${name} ordered before ALK/ROS1 status is settled (${biomarkerPhrase(biomarkers)}): a TKI is preferred for ALK- or ROS1-positive disease, so have the results before first-line immunotherapy.`,
-      evidence: [...new Set(['S000-2', ...(testing?.evidence ?? [])])],
+      evidence: [...new Set(['aslan-ch11-2', ...(testing?.evidence ?? [])])],
       alternatives: [],
     },
   ];

@@ -387,7 +387,7 @@ function isFemaleOfReproductivePotential(
   return age === undefined || age <= config.reproductivePotentialMaxAge;
 }
 
-/** Which checks an agent needs for this patient, with why: label, gene rule [S001], pregnancy. */
+/** Which checks an agent needs for this patient, with why: label, gene rule [ros1-first-line-qa-2025], pregnancy. */
 export function requiredChecks(
   kb: Knowledge,
   agent: Tki,

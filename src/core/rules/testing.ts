@@ -61,7 +61,7 @@ export function recommendTesting(
   }
 
   // While one gene awaits confirmation, the confirmatory RNA panel covers the other (they are mutually
-  // exclusive [S000 §1]): no separate initial-testing card.
+  // exclusive [aslan-ch11-1]): no separate initial-testing card.
   const pending = GENES.some((g) => ['discordant', 'equivocal', 'unconfirmed'].includes(statuses[g].status));
   if (!driver && !pending && snapshot.nsclc && disease.advanced !== 'no') {
     const unknown = GENES.filter((g) => statuses[g].status === 'unknown' && !statuses[g].couldNotCheck);
@@ -75,7 +75,7 @@ export function recommendTesting(
     if (plasmaOnly.length > 0) out.push(recommend(kb, 'confirm-in-tissue', plasmaOnly));
   }
 
-  // Progression on a TKI with no molecular ALK/ROS1 test since [S001, S002, S003].
+  // Progression on a TKI with no molecular ALK/ROS1 test since [ros1-first-line-qa-2025, rotow-miami-2023, ros1ders-2022].
   if (driver) {
     const latestTki = progression.find((e) => e.kind === 'tki');
     const since = latestTki?.date ? addDays(latestTki.date, -config.resistanceTestSlackDays) : undefined;

@@ -23,7 +23,7 @@ const isSystemic = (l: TherapyLine) =>
 /**
  * A line progressed when the record says so; a line that ended with no reason recorded is presumed
  * to have progressed (a new line usually starts at progression) and the assessment says so. A line
- * that continues after oligoprogression has not failed: local therapy and the same TKI [S001, S003].
+ * that continues after oligoprogression has not failed: local therapy and the same TKI [ros1-first-line-qa-2025, ros1ders-2022].
  */
 export function progressionEvents(lines: readonly TherapyLine[]): ProgressionEvent[] {
   const events: ProgressionEvent[] = [];

@@ -135,7 +135,7 @@ export function recommendTherapy(
     });
   }
 
-  // [S000 §5.3] CNS disease: agents with poor CNS penetration are avoided.
+  // [aslan-ch11-5.3] CNS disease: agents with poor CNS penetration are avoided.
   if (disease.cnsDisease) {
     for (const tki of kb.tkis.filter((t) => t.cnsActivity === 'poor' && t.genes.includes(gene))) {
       removeOption(tki.id);
@@ -199,7 +199,7 @@ export function recommendTherapy(
     }
   }
 
-  // No targeted option left: chemotherapy and clinical trials [S000 §5.2, S001].
+  // No targeted option left: chemotherapy and clinical trials [aslan-ch11-5.2, ros1-first-line-qa-2025].
   let situation = { rule: rule.id, label: rule.label, evidence: rule.evidence };
   if (![...preferred, ...other].some((o) => isTki(kb, o.id))) {
     const exhausted = kb.regimenRules.find((r) => r.gene === gene && r.when.targetedOptionsExhausted);

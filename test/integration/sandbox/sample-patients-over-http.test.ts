@@ -106,7 +106,7 @@ afterAll(async () => {
 
 const topicOf = (c: Card) => c.source.topic?.code;
 /** Words a clinician must never read on a card: the knowledge base's internal document names. */
-const INTERNAL_WORDS = /\bseeds?\b|\bspec\b|specification|\.txt\b/i;
+const INTERNAL_WORDS = /\bseeds?\b|\bspec\b|specification|\.txt\b|\bS00\d\b/i;
 const cardText = (cards: readonly Card[]) => cards.map((c) => `${c.summary}\n${c.detail ?? ''}`).join('\n');
 const sorted = (xs: Iterable<string>) => [...xs].sort();
 

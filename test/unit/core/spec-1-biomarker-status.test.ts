@@ -276,7 +276,9 @@ describe('clinical spec §1: biomarker status', () => {
       { now: NOW },
     );
     expect(a.testing.map((t) => t.kind)).toEqual(['resistance-testing']);
-    expect(a.testing[0]?.evidence).toEqual(expect.arrayContaining(['S001', 'S002', 'S003']));
+    expect(a.testing[0]?.evidence).toEqual(
+      expect.arrayContaining(['ros1-first-line-qa-2025', 'rotow-miami-2023', 'ros1ders-2022']),
+    );
   });
 
   it('progression on a TKI with NGS at progression → no resistance testing card', () => {

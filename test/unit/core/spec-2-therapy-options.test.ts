@@ -382,7 +382,7 @@ describe('clinical spec §2: local therapy (information, never an order)', () =>
     const a = evaluate(alk({ oligometastatic: 'yes' }), kb, { now: NOW });
     expect(a.localTherapy.map((l) => l.kind)).toEqual(['oligometastatic']);
     expect(a.localTherapy[0]?.message).toMatch(/SBRT/);
-    expect(a.localTherapy[0]?.evidence).toContain('S000-5.3');
+    expect(a.localTherapy[0]?.evidence).toContain('aslan-ch11-5.3');
   });
 
   it('brain metastases → SRS / WBRT / surgery information; radiation may be deferred with a CNS-active TKI', () => {

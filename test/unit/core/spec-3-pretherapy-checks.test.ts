@@ -496,9 +496,9 @@ describe('clinical spec §3: which drug needs which check', () => {
       for (const e of entries) expect(e.evidence.length).toBeGreaterThan(0);
   });
 
-  it('the ROS1 seed rule (LVEF, uric acid, QT, electrolytes) cites S001', () => {
+  it('the ROS1 seed rule (LVEF, uric acid, QT, electrolytes) cites ros1-first-line-qa-2025', () => {
     const why = requiredChecks(kb, tki('crizotinib'), 'ROS1', snapshot(), DEFAULT_CONFIG, NOW);
-    expect(why.lvef?.[0]?.evidence).toEqual(['S001']);
+    expect(why.lvef?.[0]?.evidence).toEqual(['ros1-first-line-qa-2025']);
   });
 
   it.each([
@@ -546,10 +546,10 @@ describe('clinical spec §3: which drug needs which check', () => {
     expect(state(negative)).toBe('current');
   });
 
-  it('dosing notes the card carries: brigatinib 90 → 180 mg, repotrectinib step-up, ceritinib 450 mg with food [S000 §4.2]', () => {
+  it('dosing notes the card carries: brigatinib 90 → 180 mg, repotrectinib step-up, ceritinib 450 mg with food [aslan-ch11-4.2]', () => {
     const note = (agent: string) =>
       tki(agent)
-        .dosingNotes.filter((n) => n.evidence.includes('S000-4.2'))
+        .dosingNotes.filter((n) => n.evidence.includes('aslan-ch11-4.2'))
         .map((n) => n.text)
         .join(' ');
     expect(note('brigatinib')).toMatch(/90 mg once daily for 7 days, then 180 mg/);

@@ -73,9 +73,10 @@ describe('knowledge base integrity', () => {
     }
   });
 
-  it('evidence records of seeds name their seed file and section; labels name their section', () => {
+  it('evidence records cite by title, never by a file name or a document number; labels name their section', () => {
     for (const e of kb.evidence.values()) {
-      if (e.kind === 'seed') expect(e.citation, e.id).toMatch(/^seed 00\d_[0-9a-f]{16}\.txt$/);
+      for (const text of [e.id, e.title, e.section, e.citation, e.summary])
+        expect(text ?? '', e.id).not.toMatch(/\.txt\b|\bseeds?\b|\bS00\d\b|clinical spec/i);
       if (e.kind === 'label') expect(e.section, e.id).toBeTruthy();
       if (e.kind === 'trial') expect(e.summary, e.id).toBeTruthy();
     }
@@ -142,7 +143,7 @@ describe('the integrity guard rejects broken copies', () => {
 
   it('a regimen naming an unknown drug', () => {
     const s = copy();
-    (s.regimens as Raw).rules[0].other.push({ id: 'zidesamtinib', evidence: ['S001'] });
+    (s.regimens as Raw).rules[0].other.push({ id: 'zidesamtinib', evidence: ['ros1-first-line-qa-2025'] });
     expectInvalid(s, /unknown agent "zidesamtinib"/);
   });
 

@@ -42,7 +42,7 @@ describe('markdown from the record is inert', () => {
       code: 'no-confirmed-biomarker',
       severity: 'warning',
       message: 'x',
-      evidence: ['S000-2'],
+      evidence: ['aslan-ch11-2'],
       alternatives: [],
     };
     const [card] = orderCards(
@@ -80,7 +80,7 @@ describe('summaries stay under 140 characters', () => {
         code,
         severity,
         message: 'm',
-        evidence: ['S000-2'],
+        evidence: ['aslan-ch11-2'],
         alternatives: longest,
         ...(code === 'interaction'
           ? {
