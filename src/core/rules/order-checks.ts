@@ -123,7 +123,10 @@ function immunotherapyFindings(draft: DraftOrder, drugId: string, ctx: OrderCont
   const { kb, biomarkers, driver, recommendation } = ctx;
   const name = displayName(kb, drugId);
   if (driver && recommendation) {
-    const avoid = recommendation.avoid.find((a) => a.id === drugId && a.reason === 'immunotherapy');
+    // An ICI the regimen does not name still falls under the class rule: cite what it cites.
+    const avoid =
+      recommendation.avoid.find((a) => a.id === drugId && a.reason === 'immunotherapy') ??
+      recommendation.avoid.find((a) => a.reason === 'immunotherapy');
     return [
       {
         draft: draft.ref,
@@ -132,7 +135,7 @@ function immunotherapyFindings(draft: DraftOrder, drugId: string, ctx: OrderCont
         code: 'immunotherapy',
         severity: avoid?.severity ?? 'warning',
         message: `${name} in ${driver}-positive NSCLC: ${avoid?.why ?? 'immune checkpoint inhibitors are not recommended.'}`,
-        evidence: avoid?.evidence ?? ['aslan-ch11-2'],
+        evidence: avoid?.evidence ?? recommendation.situation.evidence,
         alternatives: preferredDrugs(recommendation),
       },
     ];
@@ -149,7 +152,7 @@ function immunotherapyFindings(draft: DraftOrder, drugId: string, ctx: OrderCont
       code: 'no-confirmed-biomarker',
       severity: 'info',
       message: `${name} ordered before ALK/ROS1 status is settled (${biomarkerPhrase(biomarkers)}): a TKI is preferred for ALK- or ROS1-positive disease, so have the results before first-line immunotherapy.`,
-      evidence: [...new Set(['aslan-ch11-2', ...(testing?.evidence ?? [])])],
+      evidence: testing?.evidence ?? [],
       alternatives: [],
     },
   ];
