@@ -1,4 +1,4 @@
-/** Local-therapy information (patient-view): never an order, so no suggestions [spec §2]. */
+/** Local-therapy information (patient-view): never an order, so no suggestions. */
 import type { Assessment } from '../../src/core/model.ts';
 import type { Card } from '../schemas.ts';
 import { type CardContext, citations, kbText, links, source, stableUuid, summary } from './card-kit.ts';

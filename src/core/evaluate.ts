@@ -50,7 +50,7 @@ export function evaluate(snapshot: PatientSnapshot, kb: Knowledge, options: Eval
     kb,
   );
   const positive = GENES.filter((g) => biomarkers[g].status === 'positive');
-  // [spec §5] Never suggest a drug without a positive result: no single positive gene, no options.
+  // [local-safety-rules] Never suggest a drug without a positive result: no single positive gene, no options.
   const driver: Gene | null = positive.length === 1 ? (positive[0] as Gene) : null;
 
   const disease = summariseDisease(snapshot);

@@ -261,8 +261,8 @@ export interface EvaluateConfig {
   reproductivePotentialMaxAge: number;
   /** A molecular test this many days before a progression still counts as testing at progression. */
   resistanceTestSlackDays: number;
-  /** A TKI drafted within this many days of an immune checkpoint inhibitor gets a warning. */
-  immunotherapyToTkiWindowDays: number;
+  /** Site override of the knowledge base's immunotherapy-to-TKI window (guidance.afterImmunotherapy), in days. */
+  immunotherapyToTkiWindowDays?: number;
 }
 
 export const DEFAULT_CONFIG: EvaluateConfig = {
@@ -271,7 +271,6 @@ export const DEFAULT_CONFIG: EvaluateConfig = {
   thresholds: {},
   reproductivePotentialMaxAge: 55,
   resistanceTestSlackDays: 30,
-  immunotherapyToTkiWindowDays: 90,
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -211,7 +211,7 @@ export function toSnapshot(
     extractMeasurements({ kb, observations: triage.measurements, notes }),
   );
 
-  // [clinical spec §5] A medication that cannot be identified is never silently dropped: it makes
+  // [local-safety-rules] A medication that cannot be identified is never silently dropped: it makes
   // history and interactions "could not check". One gap, unless the reference reads already made one.
   const medicationGaps: DataGap[] =
     meds.unidentified.length > 0 && !gaps.some((g) => g.query === MEDICATION_REFERENCES_QUERY)

@@ -195,6 +195,7 @@ export function loadKnowledge(sources: KnowledgeSources = bundledSources): Knowl
     requireEvidence(entry.evidence, `local ${kind}`);
   for (const [kind, entry] of Object.entries(guidance.biomarkerRules))
     requireEvidence(entry.evidence, `biomarker ${kind}`);
+  requireEvidence(guidance.afterImmunotherapy.evidence, 'after-immunotherapy rule');
 
   for (const { system, code, where } of allCodings({ codes, drugs, interacting, checksFile })) {
     const problem = codeProblem(system, code);

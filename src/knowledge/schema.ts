@@ -383,6 +383,12 @@ export const GuidanceFileSchema = z.object({
     z.object({ message: z.string().min(1), evidence: evidenceIds }),
   ),
   biomarkerRules: z.record(z.string(), z.object({ text: z.string().min(1), evidence: evidenceIds })),
+  /** A TKI drafted within `windowDays` of an immune checkpoint inhibitor's last dose gets a warning. */
+  afterImmunotherapy: z.object({
+    windowDays: z.number().int().positive(),
+    why: z.string().min(1),
+    evidence: evidenceIds,
+  }),
 });
 export type Guidance = z.infer<typeof GuidanceFileSchema>;
 

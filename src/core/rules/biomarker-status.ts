@@ -1,5 +1,5 @@
 /**
- * ALK / ROS1 status from the results on file (clinical spec §1).
+ * ALK / ROS1 status from the results on file.
  *
  * The rules, with their sources:
  * - entered-in-error / cancelled results are ignored; ordered-but-unresulted ones are pending.

@@ -1,5 +1,5 @@
 /**
- * Drug interactions of a TKI with other drugs (clinical spec §4): strong CYP3A inducers and
+ * Drug interactions of a TKI with other drugs: strong CYP3A inducers and
  * inhibitors, QT-prolonging and bradycardic drugs, hormonal contraceptives, P-gp inhibitors,
  * narrow-therapeutic-index CYP3A substrates, acid-reducing agents (taletrectinib). What
  * each TKI's label says is data (`drugs.json` interactions); class membership is data too.

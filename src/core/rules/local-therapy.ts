@@ -1,5 +1,5 @@
 /**
- * Local therapy, shown as information and never as an order (clinical spec §2): oligometastatic
+ * Local therapy, shown as information and never as an order: oligometastatic
  * disease, brain lesions, and oligoprogression on a TKI [aslan-ch11-5.3, ros1-first-line-qa-2025, ros1ders-2022].
  */
 import type { Knowledge } from '../../knowledge/index.ts';

@@ -1,5 +1,5 @@
 /**
- * Order-time checks for draft orders (clinical spec §4): does the drafted drug fit this patient?
+ * Order-time checks for draft orders: does the drafted drug fit this patient?
  * Concordance with the options for the current line, a confirmed biomarker, immunotherapy in a
  * driver-positive tumour, interactions with active medications, and pre-therapy checks.
  */
@@ -211,12 +211,12 @@ function priorInhibitorFinding(draft: DraftOrder, tki: Tki, ctx: OrderContext): 
 }
 
 /**
- * [clinical spec §4] A TKI soon after an immune checkpoint inhibitor: hepatotoxicity and
- * pneumonitis are more frequent (crizotinib after an ICI: grade 3-4 ALT rise 45.5% vs 8.1%).
- * "Soon" is the configured window from the last dose (an ICI still active counts as today).
+ * A TKI soon after an immune checkpoint inhibitor (guidance.afterImmunotherapy): "soon" is the
+ * window from the last dose, and an ICI still active counts as today.
  */
 function afterImmunotherapyFinding(draft: DraftOrder, tki: Tki, ctx: OrderContext): OrderFinding[] {
-  const window = ctx.config.immunotherapyToTkiWindowDays;
+  const rule = ctx.kb.guidance.afterImmunotherapy;
+  const window = ctx.config.immunotherapyToTkiWindowDays ?? rule.windowDays;
   let latest: { display: string; days: number } | undefined;
   for (const line of ctx.snapshot.therapies) {
     if (line.kind !== 'immunotherapy') continue;
@@ -233,8 +233,8 @@ function afterImmunotherapyFinding(draft: DraftOrder, tki: Tki, ctx: OrderContex
       topic: 'order-concordance',
       code: 'after-immunotherapy',
       severity: 'warning',
-      message: `${displayName(ctx.kb, tki.id)} after immune checkpoint inhibitor ${latest.display} (${when}, within ${window} days): severe liver injury and pneumonitis are more frequent when a TKI follows an ICI (crizotinib: grade 3-4 ALT rise in 45.5% vs 8.1%). Check liver tests before the first dose and often during the first weeks; watch for pneumonitis.`,
-      evidence: ['pub-lin-2019-ici-crizotinib'],
+      message: `${displayName(ctx.kb, tki.id)} after immune checkpoint inhibitor ${latest.display} (${when}, within ${window} days): ${rule.why}`,
+      evidence: rule.evidence,
       alternatives: [],
     },
   ];
@@ -270,7 +270,7 @@ export function evaluateOrders(drafts: readonly DraftOrder[], ctx: OrderContext)
           code: 'could-not-check',
           severity: 'warning',
           message: `${displayName(kb, agent.id)}: ${unchecked}`,
-          evidence: [],
+          evidence: ['local-safety-rules'],
           alternatives: [],
         });
       const others = [...active, ...draftsAsOthers.filter((o) => o.sources[0] !== draft.ref)];

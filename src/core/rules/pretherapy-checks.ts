@@ -1,8 +1,8 @@
 /**
- * Pre-therapy checks "before the first dose" (clinical spec §3).
+ * Pre-therapy checks "before the first dose".
  *
  * Each check is current, stale, missing, abnormal, or could-not-check. A failed query is never
- * shown as missing or normal [spec §5]: when the domain a check reads could not be read, the check
+ * shown as missing or normal [local-safety-rules]: when the domain a check reads could not be read, the check
  * is "could not check" unless what was found is already abnormal (abnormal is never reassuring).
  */
 import type { Analyte, CheckDefinition, Knowledge, Threshold, Tki } from '../../knowledge/index.ts';

@@ -1,5 +1,5 @@
 /**
- * ALK / ROS1 testing recommendations (clinical spec §1): initial testing, confirmation of
+ * ALK / ROS1 testing recommendations: initial testing, confirmation of
  * equivocal or screen results, review of discordant results, and testing at progression.
  */
 import type { Knowledge } from '../../knowledge/index.ts';

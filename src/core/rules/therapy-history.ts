@@ -1,6 +1,6 @@
 /**
  * Therapy history as lines of treatment: what is current, what the disease progressed on, and the
- * line number the recommendations apply to (clinical spec §2 "line / situation").
+ * line number the recommendations apply to.
  */
 import { byDateDesc, toTime } from '../dates.ts';
 import type { DataGap, IsoDate, Notice, TherapyHistorySummary, TherapyLine } from '../model.ts';
@@ -56,7 +56,7 @@ export function progressionEvents(lines: readonly TherapyLine[]): ProgressionEve
 }
 
 /**
- * [clinical spec §5] A failed medication query or an unidentified medication is never silence:
+ * [local-safety-rules] A failed medication query or an unidentified medication is never silence:
  * history and interactions say "could not check", in plain words, with what failed.
  */
 export function medicationsCouldNotCheck(gaps: readonly DataGap[]): string | undefined {

@@ -1,5 +1,5 @@
 /**
- * Therapy options for the current line (clinical spec §2): the regimen table in
+ * Therapy options for the current line: the regimen table in
  * `knowledge/data/regimens.json` picks the situation; this module applies the cross-cutting rules
  * in a fixed order so each option carries the rule and evidence that put it there.
  */
