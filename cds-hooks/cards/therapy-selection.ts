@@ -48,6 +48,7 @@ export function therapySelectionCard(a: Assessment, ctx: CardContext): Card | un
       : `${a.driver}+ NSCLC, ${rec.situation.label.replace(/^(ALK|ROS1)-positive, /, '')}: ${names.join(', ')} ${verb}`,
   );
 
+  const infoInteractions = a.interactions.filter((i) => i.severity === 'info');
   const evidence = [
     ...new Set([
       ...rec.situation.evidence,
@@ -66,8 +67,9 @@ export function therapySelectionCard(a: Assessment, ctx: CardContext): Card | un
       ? `**Avoid**\n\n${rec.avoid.map((x) => `- **${kbText(x.name)}**: ${kbText(x.why)} _[${x.evidence.join(', ')}]_`).join('\n')}`
       : '',
     a.therapy.couldNotCheck ? `**Could not check**: ${md(a.therapy.couldNotCheck)}` : '',
-    a.interactions.length
-      ? `**Interactions with current medications**\n\n${a.interactions.map((i) => `- ${generic(i.agent)}: ${md(i.message)}`).join('\n')}`
+    // Warnings and critical interactions have their own cards (interactions.ts); notes stay here.
+    infoInteractions.length
+      ? `**Notes on current medications**\n\n${infoInteractions.map((i) => `- ${generic(i.agent)}: ${md(i.message)}`).join('\n')}`
       : '',
     citations(ctx.kb, evidence),
   ].filter(Boolean);
