@@ -6,6 +6,7 @@
  * secrets.
  */
 import { z } from 'zod';
+import { escapeRegExp } from '../src/escape-regexp.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './app.ts';
 import { parseTrustedIssuers, type TrustedIssuer } from './auth/index.ts';
 import { DEFAULT_MAX_TOTAL_BYTES } from './fhir-fetch.ts';
@@ -25,14 +26,22 @@ const bytes = (fallback: number) =>
     .min(64 * 1024)
     .default(fallback);
 
+const flag = z
+  .enum(['true', 'false'])
+  .default('false')
+  .transform((v) => v === 'true');
+
+const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+type LogLevel = z.infer<typeof LogLevel>;
+
 /** What both commands read the same way. */
 const Common = z.object({
   CDS_TRUSTED_ISSUERS: z.string().optional(),
   CDS_FORMULARY_UNAVAILABLE: z.string().optional(),
   CORS_ALLOWED_ORIGINS: z.string().optional(),
   MAX_BODY_BYTES: bytes(DEFAULT_MAX_BODY_BYTES),
-  CDS_PREFETCH_INCLUDE_MEDICATIONS: z.enum(['true', 'false']).default('false'),
-  CDS_DISCOVERY_REQUIRES_JWT: z.enum(['true', 'false']).default('false'),
+  CDS_PREFETCH_INCLUDE_MEDICATIONS: flag,
+  CDS_DISCOVERY_REQUIRES_JWT: flag,
 });
 
 const ServeEnv = Common.extend({
@@ -46,7 +55,7 @@ const ServeEnv = Common.extend({
   FHIR_DEADLINE_MS: z.coerce.number().int().positive().default(3000),
   FHIR_MAX_PAGES: z.coerce.number().int().positive().default(20),
   FHIR_MAX_BYTES: bytes(DEFAULT_MAX_TOTAL_BYTES),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: LogLevel.default('info'),
 });
 
 const StartEnv = Common.extend({
@@ -57,7 +66,7 @@ const StartEnv = Common.extend({
   SANDBOX_HOSTS: z.string().optional(),
   CDS_HOOKS_SANDBOX_URL: z.url({ protocol: /^https?$/ }).optional(),
   SMART_LAUNCHER_URL: z.url({ protocol: /^https?$/ }).optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
+  LOG_LEVEL: LogLevel.default('warn'),
 });
 
 function parse<T extends z.ZodType>(schema: T, env: Environment): z.infer<T> {
@@ -96,13 +105,31 @@ function originsOf(value: string | undefined): string[] {
   return origins;
 }
 
-export interface ServeConfig {
+/** Settings both commands share, read from `Common`. */
+interface CommonConfig {
+  formularyUnavailable: string[];
+  /** Browser origins allowed (for `npm start`: besides the sandbox's own). */
+  corsOrigins: string[];
+  maxBodyBytes: number;
+  prefetchIncludeMedications: boolean;
+  discoveryRequiresJwt: boolean;
+}
+
+function commonOf(e: z.infer<typeof Common>): CommonConfig {
+  return {
+    formularyUnavailable: lowerCsv(e.CDS_FORMULARY_UNAVAILABLE),
+    corsOrigins: originsOf(e.CORS_ALLOWED_ORIGINS),
+    maxBodyBytes: e.MAX_BODY_BYTES,
+    prefetchIncludeMedications: e.CDS_PREFETCH_INCLUDE_MEDICATIONS,
+    discoveryRequiresJwt: e.CDS_DISCOVERY_REQUIRES_JWT,
+  };
+}
+
+export interface ServeConfig extends CommonConfig {
   port: number;
   host: string;
   publicBaseUrl: string;
   trustedIssuers: TrustedIssuer[];
-  formularyUnavailable: string[];
-  corsOrigins: string[];
   appLaunchUrl: string;
   databaseUrl?: string;
   feedbackDataDir: string;
@@ -110,10 +137,7 @@ export interface ServeConfig {
   fhirDeadlineMs: number;
   fhirMaxPages: number;
   fhirMaxBytes: number;
-  maxBodyBytes: number;
-  prefetchIncludeMedications: boolean;
-  discoveryRequiresJwt: boolean;
-  logLevel: z.infer<typeof ServeEnv>['LOG_LEVEL'];
+  logLevel: LogLevel;
 }
 
 export function readServeConfig(env: Environment = process.env): ServeConfig {
@@ -126,12 +150,11 @@ export function readServeConfig(env: Environment = process.env): ServeConfig {
     );
   }
   return {
+    ...commonOf(e),
     port: e.PORT,
     host: e.HOST,
     publicBaseUrl,
     trustedIssuers,
-    formularyUnavailable: lowerCsv(e.CDS_FORMULARY_UNAVAILABLE),
-    corsOrigins: originsOf(e.CORS_ALLOWED_ORIGINS),
     appLaunchUrl: e.SMART_LAUNCH_URL ?? `${publicBaseUrl}/app/launch.html`,
     ...(e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : {}),
     feedbackDataDir: e.FEEDBACK_DATA_DIR,
@@ -139,27 +162,20 @@ export function readServeConfig(env: Environment = process.env): ServeConfig {
     fhirDeadlineMs: e.FHIR_DEADLINE_MS,
     fhirMaxPages: e.FHIR_MAX_PAGES,
     fhirMaxBytes: e.FHIR_MAX_BYTES,
-    maxBodyBytes: e.MAX_BODY_BYTES,
-    prefetchIncludeMedications: e.CDS_PREFETCH_INCLUDE_MEDICATIONS === 'true',
-    discoveryRequiresJwt: e.CDS_DISCOVERY_REQUIRES_JWT === 'true',
     logLevel: e.LOG_LEVEL,
   };
 }
 
 /** The FHIR URLs a SMART launcher (smart-launcher-v2) hands out: `<url>/v/r4/fhir`, `<url>/v/r4/sim/<code>/fhir`. */
-export function launcherIssMatch(url: string): string {
-  const escaped = url.replace(/\/+$/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return `${escaped}/v/r4/(sim/[A-Za-z0-9_=-]+/)?fhir`;
+function launcherIssMatch(url: string): string {
+  return `${escapeRegExp(url.replace(/\/+$/, ''))}/v/r4/(sim/[A-Za-z0-9_=-]+/)?fhir`;
 }
 
-export interface StartConfig {
+export interface StartConfig extends CommonConfig {
   port: number;
   host: string;
   /** CDS clients to trust besides the sandbox itself. */
   extraTrustedIssuers: TrustedIssuer[];
-  formularyUnavailable: string[];
-  /** Browser origins allowed besides the sandbox's own. */
-  corsOrigins: string[];
   /** Undefined: the default under the project root. */
   feedbackDataDir?: string;
   /** Host names the sandbox answers to besides localhost, 127.0.0.1 and [::1]. */
@@ -168,27 +184,20 @@ export interface StartConfig {
   cdsHooksSandboxUrl?: string;
   /** FHIR servers the built app may be launched from besides the sandbox's (issMatch patterns). */
   appIssuers: string[];
-  maxBodyBytes: number;
-  prefetchIncludeMedications: boolean;
-  discoveryRequiresJwt: boolean;
-  logLevel: z.infer<typeof StartEnv>['LOG_LEVEL'];
+  logLevel: LogLevel;
 }
 
 export function readStartConfig(env: Environment = process.env): StartConfig {
   const e = parse(StartEnv, env);
   return {
+    ...commonOf(e),
     port: e.PORT,
     host: e.HOST,
     extraTrustedIssuers: trustedIssuersOf(e.CDS_TRUSTED_ISSUERS),
-    formularyUnavailable: lowerCsv(e.CDS_FORMULARY_UNAVAILABLE),
-    corsOrigins: originsOf(e.CORS_ALLOWED_ORIGINS),
     ...(e.FEEDBACK_DATA_DIR ? { feedbackDataDir: e.FEEDBACK_DATA_DIR } : {}),
     allowedHosts: lowerCsv(e.SANDBOX_HOSTS),
     ...(e.CDS_HOOKS_SANDBOX_URL ? { cdsHooksSandboxUrl: e.CDS_HOOKS_SANDBOX_URL } : {}),
     appIssuers: e.SMART_LAUNCHER_URL ? [launcherIssMatch(e.SMART_LAUNCHER_URL)] : [],
-    maxBodyBytes: e.MAX_BODY_BYTES,
-    prefetchIncludeMedications: e.CDS_PREFETCH_INCLUDE_MEDICATIONS === 'true',
-    discoveryRequiresJwt: e.CDS_DISCOVERY_REQUIRES_JWT === 'true',
     logLevel: e.LOG_LEVEL,
   };
 }

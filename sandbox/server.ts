@@ -5,6 +5,7 @@
  * The CDS service here is the production one: it verifies the sandbox's JWTs against the sandbox's
  * JWKS over HTTP, exactly as it would an EHR's.
  */
+
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -18,6 +19,7 @@ import { openFeedbackStore } from '../cds-hooks/feedback/index.ts';
 import { fhirServerPolicy } from '../cds-hooks/fhir-server-policy.ts';
 import { createLogger } from '../cds-hooks/log.ts';
 import { APP_DIST, PROJECT_ROOT, staticFiles } from '../cds-hooks/static-files.ts';
+import { escapeRegExp } from '../src/escape-regexp.ts';
 import { getKnowledge } from '../src/knowledge/index.ts';
 import { createAuthorizationServer } from './auth/authorization-server.ts';
 import { createEhrApi } from './ehr-api.ts';
@@ -266,12 +268,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   root.get('/app/launch-config.json', async (c) => {
     const file = join(options.appDist ?? APP_DIST, 'launch-config.json');
     const shipped = existsSync(file) ? JSON.parse(await readFile(file, 'utf8')) : {};
-    const escaped = fhirBase.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     return c.json(
       {
         ...shipped,
         clientId: APP_CLIENT_ID,
-        issMatch: [escaped, ...(options.appIssuers ?? []), ...(shipped.issMatch ?? [])],
+        issMatch: [escapeRegExp(fhirBase), ...(options.appIssuers ?? []), ...(shipped.issMatch ?? [])],
       },
       200,
       { 'cache-control': 'no-cache' },

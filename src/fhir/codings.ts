@@ -7,8 +7,10 @@
  * slash, `urn:oid:` forms) [terminology.md §1.4, §5]. Lookup maps are built once per Knowledge
  * object and memoised, so extracting from 10,000 resources costs a few map look-ups per resource.
  */
+
 import type { Coding } from 'fhir/r4';
 import type { Gene } from '../core/model.ts';
+import { escapeRegExp } from '../escape-regexp.ts';
 import type { Agent, InteractingDrug, Knowledge } from '../knowledge/index.ts';
 import { codingsOf, conceptText, isString } from './read.ts';
 
@@ -52,10 +54,6 @@ const cache = new WeakMap<object, CodeIndex>();
 
 function stripSlash(s: string): string {
   return s.endsWith('/') ? s.slice(0, -1) : s;
-}
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** The canonical URI of a code-system URI (identity when unknown; a trailing slash is tolerated). */
@@ -126,7 +124,7 @@ export function indexOf(kb: FhirKnowledge): CodeIndex {
       if (!byName.has(name.toLowerCase())) byName.set(name.toLowerCase(), m);
   }
   // Longest names first so "nirmatrelvir and ritonavir" wins over "ritonavir"; \b-delimited words.
-  const names = [...byName.keys()].sort((a, b) => b.length - a.length).map(escapeRe);
+  const names = [...byName.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp);
   const re = new RegExp(`(?<![a-z0-9])(${names.join('|')})(?![a-z0-9])`, 'i');
 
   const sets = new Map<string, Set<string>>();
