@@ -1,12 +1,12 @@
 /**
  * One pipeline for the three hooks: validate → prefetch, else fetch from fhirServer, else 412 →
- * toSnapshot → evaluate → cards. The services differ only in which findings become cards.
+ * readRecord → evaluate → cards. The services differ only in which findings become cards.
  */
 import { evaluate } from '../../src/core/evaluate.ts';
 import type { Assessment, DataGap, DraftOrder } from '../../src/core/model.ts';
 import { extractDraftOrders } from '../../src/fhir/extract-draft-orders.ts';
 import { type DataRequirement, dataRequirements } from '../../src/fhir/queries.ts';
-import { toSnapshot } from '../../src/fhir/to-snapshot.ts';
+import { readRecord } from '../../src/fhir/to-snapshot.ts';
 import type { Knowledge } from '../../src/knowledge/index.ts';
 import { biomarkerTestingCards } from '../cards/biomarker-testing.ts';
 import type { CardContext } from '../cards/card-kit.ts';
@@ -188,7 +188,7 @@ export async function handleHook(
   const { req, context } = validate(body, service);
   const patientId = context.patientId;
   const { resources, gaps, fhirCalls, refused } = await gatherData(req, patientId, deps);
-  const snapshot = toSnapshot(resources, gaps, { patientId, knowledge: deps.kb });
+  const { snapshot, resolve } = readRecord(resources, gaps, { patientId, knowledge: deps.kb });
 
   let drafts: DraftOrder[] = [];
   let ignoredDrafts = 0;
@@ -198,7 +198,7 @@ export async function handleHook(
       raw.filter((d) => !d.subject || d.subject.endsWith(`Patient/${patientId}`)).map((d) => d.ref),
     );
     ignoredDrafts = raw.length - forPatient.size;
-    drafts = extractDraftOrders(deps.kb, context.draftOrders, resources).filter((d) => forPatient.has(d.ref));
+    drafts = extractDraftOrders(deps.kb, context.draftOrders, resolve).filter((d) => forPatient.has(d.ref));
   }
 
   const assessment = evaluate(snapshot, deps.kb, {

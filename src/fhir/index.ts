@@ -22,5 +22,5 @@ export {
   toPrefetchTemplate,
   toSearchUrl,
 } from './queries.ts';
-export { type SnapshotOptions, toSnapshot } from './to-snapshot.ts';
+export { type RecordResolver, readRecord, type SnapshotOptions, toSnapshot } from './to-snapshot.ts';
 export { normaliseQuantity } from './units.ts';

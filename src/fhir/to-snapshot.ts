@@ -18,6 +18,9 @@ import { dataRequirements, requirementForUrl } from './queries.ts';
 import { type AnyResource, asArray, isResource, isString, parseReference } from './read.ts';
 import { triageObservations } from './triage.ts';
 
+/** A reference resolver over the record (contained, `Type/id`, fullUrl), as the extractors use it. */
+export type RecordResolver = (ref: string, from?: AnyResource) => AnyResource | undefined;
+
 export interface SnapshotOptions {
   /** The patient in context; resources clearly about another patient are ignored. */
   patientId?: string;
@@ -109,6 +112,18 @@ export function toSnapshot(
   gaps: readonly DataGap[] = [],
   options: SnapshotOptions = {},
 ): PatientSnapshot {
+  return readRecord(resources, gaps, options).snapshot;
+}
+
+/**
+ * The snapshot and the record's reference resolver, for callers that resolve more references
+ * against the same record (a hook's draft orders) without indexing it again.
+ */
+export function readRecord(
+  resources: readonly unknown[],
+  gaps: readonly DataGap[] = [],
+  options: SnapshotOptions = {},
+): { snapshot: PatientSnapshot; resolve: RecordResolver } {
   const kb = options.knowledge ?? getKnowledge();
   const notes: string[] = [];
   const flat = flatten(resources, kb);
@@ -155,7 +170,7 @@ export function toSnapshot(
     }
     return ids;
   };
-  const resolve = (ref: string, from?: AnyResource): AnyResource | undefined => {
+  const resolve: RecordResolver = (ref, from) => {
     if (ref.startsWith('#')) {
       return asArray<AnyResource>(from?.contained).find((c) => isResource(c) && `#${c.id}` === ref);
     }
@@ -240,5 +255,5 @@ export function toSnapshot(
   if (!patient && !gaps.some((g) => g.domains.includes('patient'))) {
     notes.push('No Patient resource was given: age and sex are unknown.');
   }
-  return snapshot;
+  return { snapshot, resolve };
 }

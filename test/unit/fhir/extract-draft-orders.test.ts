@@ -64,6 +64,45 @@ describe('draft orders', () => {
     ]);
   });
 
+  it('resolves a Medication by the draft Bundle fullUrl (urn:uuid), then by the record resolver', () => {
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [
+        {
+          fullUrl: 'urn:uuid:3c1f6a52-1a55-4a5e-9a57-0b7c2d6e0001',
+          resource: { resourceType: 'Medication', code: { text: 'Alunbrig 90 mg tablet' } },
+        },
+        {
+          resource: {
+            resourceType: 'MedicationRequest',
+            id: 'draft-u',
+            status: 'draft',
+            intent: 'order',
+            medicationReference: { reference: 'urn:uuid:3c1f6a52-1a55-4a5e-9a57-0b7c2d6e0001' },
+          },
+        },
+        {
+          resource: {
+            resourceType: 'MedicationRequest',
+            id: 'draft-r',
+            status: 'draft',
+            intent: 'order',
+            medicationReference: { reference: 'Medication/epic-med-77' },
+          },
+        },
+      ],
+    };
+    const inRecord = (ref: string) =>
+      ref === 'Medication/epic-med-77'
+        ? { resourceType: 'Medication', id: 'epic-med-77', code: { text: 'ALECENSA 150 MG CAPSULE' } }
+        : undefined;
+    expect(extractDraftOrders(kb, bundle, inRecord)).toEqual([
+      { ref: 'MedicationRequest/draft-u', drug: 'brigatinib', display: 'Alunbrig 90 mg tablet' },
+      { ref: 'MedicationRequest/draft-r', drug: 'alectinib', display: 'ALECENSA 150 MG CAPSULE' },
+    ]);
+  });
+
   it.each([[null], [undefined], [{}], ['x']])('tolerates %j', (input) => {
     expect(extractDraftOrders(kb, input)).toEqual([]);
   });
