@@ -10,7 +10,7 @@ import type { Knowledge } from '../src/knowledge/index.ts';
 import type { JwtVerifier, VerifyResult } from './auth/index.ts';
 import { discoveryDocument } from './discovery.ts';
 import { type FeedbackStore, FeedbackStoreError } from './feedback/index.ts';
-import type { FhirServerPolicy } from './fhir-server-policy.ts';
+import { fhirServerAccess } from './fhir-server-policy.ts';
 import { fromZodError, HttpError, operationOutcome } from './http-error.ts';
 import type { HttpGet } from './http-get.ts';
 import type { Logger, RequestLog } from './log.ts';
@@ -53,8 +53,6 @@ export interface AppDeps {
   logger: Logger;
   now?: () => Date;
   httpGet?: HttpGet;
-  /** Which FHIR servers each CDS client may make the service call (`fhir_servers`). */
-  fhirServerPolicy?: FhirServerPolicy;
 }
 
 /** What the middleware hands the route handlers. */
@@ -280,7 +278,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     knownService,
     authenticated((c) => [`${baseOf(c)}/cds-services/${c.get('service').id}`]),
     async (c) => {
-      const iss = c.get('auth').iss;
+      const auth = c.get('auth');
       try {
         const outcome = await handleHook(c.get('service'), await readJson(c), {
           kb,
@@ -288,9 +286,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
           shownCards,
           now,
           ...(deps.httpGet ? { httpGet: deps.httpGet } : {}),
-          ...(deps.fhirServerPolicy
-            ? { fhirAccess: (url: string) => (deps.fhirServerPolicy as FhirServerPolicy)(iss, url) }
-            : {}),
+          // Which FHIR servers this client may name (`fhir_servers`), from its verified token.
+          fhirAccess: (url: string) => fhirServerAccess(deps.verifier ? auth : undefined, url),
         });
         const notes = [
           outcome.ignoredDrafts ? `${outcome.ignoredDrafts} drafts ignored` : '',

@@ -13,8 +13,6 @@ export type FhirServerAccess =
   | { allowed: true; publicTargetsOnly: boolean }
   | { allowed: false; reason: string };
 
-export type FhirServerPolicy = (iss: string, fhirServer: string) => FhirServerAccess;
-
 /** A base URL compared by its parsed form: scheme, host, port and path, without trailing slashes. */
 function baseKey(url: string): string | undefined {
   try {
@@ -26,19 +24,21 @@ function baseKey(url: string): string | undefined {
   }
 }
 
-const trimSlash = (iss: string) => (iss.endsWith('/') ? iss.slice(0, -1) : iss);
-
-export function fhirServerPolicy(issuers: readonly TrustedIssuer[]): FhirServerPolicy {
-  const byIss = new Map(issuers.map((i) => [trimSlash(i.iss), i]));
-  return (iss, fhirServer) => {
-    const issuer = byIss.get(trimSlash(iss));
-    const allowlist = issuer?.fhir_servers;
-    if (!allowlist) return { allowed: true, publicTargetsOnly: issuer !== undefined };
-    const key = baseKey(fhirServer);
-    return key !== undefined && allowlist.some((a) => baseKey(a) === key)
-      ? { allowed: true, publicTargetsOnly: false }
-      : { allowed: false, reason: 'fhirServer is not one of the FHIR servers this CDS client may name' };
-  };
+/**
+ * May this client make the service call `fhirServer`? `client`: the verified token's issuer with
+ * its `fhir_servers` (jwt-verifier.ts); undefined when no verifier is configured (development).
+ */
+export function fhirServerAccess(
+  client: { fhirServers?: readonly string[] } | undefined,
+  fhirServer: string,
+): FhirServerAccess {
+  if (!client) return { allowed: true, publicTargetsOnly: false };
+  const allowlist = client.fhirServers;
+  if (!allowlist) return { allowed: true, publicTargetsOnly: true };
+  const key = baseKey(fhirServer);
+  return key !== undefined && allowlist.some((a) => baseKey(a) === key)
+    ? { allowed: true, publicTargetsOnly: false }
+    : { allowed: false, reason: 'fhirServer is not one of the FHIR servers this CDS client may name' };
 }
 
 /** Issuers with no `fhir_servers`: named in a warning at start. */

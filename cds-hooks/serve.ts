@@ -10,7 +10,7 @@ import { createApp } from './app.ts';
 import { createJwtVerifier } from './auth/index.ts';
 import { readServeConfig } from './env.ts';
 import { openFeedbackStore } from './feedback/index.ts';
-import { fhirServerPolicy, issuersWithoutAllowlist } from './fhir-server-policy.ts';
+import { issuersWithoutAllowlist } from './fhir-server-policy.ts';
 import { createLogger } from './log.ts';
 import { APP_DIST, staticFiles } from './static-files.ts';
 
@@ -40,7 +40,6 @@ async function main() {
     verifier: createJwtVerifier({ trustedIssuers: config.trustedIssuers }),
     feedback,
     logger,
-    fhirServerPolicy: fhirServerPolicy(config.trustedIssuers),
   });
   // The SMART app's static files under /app/; everything else is the CDS service.
   const app = new Hono();

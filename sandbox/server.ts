@@ -16,7 +16,6 @@ import { type Context, Hono } from 'hono';
 import { createApp } from '../cds-hooks/app.ts';
 import { createJwtVerifier, type TrustedIssuer } from '../cds-hooks/auth/index.ts';
 import { openFeedbackStore } from '../cds-hooks/feedback/index.ts';
-import { fhirServerPolicy } from '../cds-hooks/fhir-server-policy.ts';
 import { createLogger } from '../cds-hooks/log.ts';
 import { APP_DIST, PROJECT_ROOT, staticFiles } from '../cds-hooks/static-files.ts';
 import { escapeRegExp } from '../src/escape-regexp.ts';
@@ -215,7 +214,6 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     verifier: createJwtVerifier({ trustedIssuers }),
     feedback,
     logger,
-    fhirServerPolicy: fhirServerPolicy(trustedIssuers),
   });
   const ehrApi = createEhrApi({
     base,

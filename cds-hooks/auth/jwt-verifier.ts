@@ -68,7 +68,17 @@ export interface JwtVerifierOptions {
 }
 
 export type VerifyResult =
-  | { ok: true; iss: string; sub?: string; jti: string; tenant?: string; kid?: string; alg: string }
+  | {
+      ok: true;
+      iss: string;
+      sub?: string;
+      jti: string;
+      tenant?: string;
+      kid?: string;
+      alg: string;
+      /** The matched issuer's `fhir_servers`: the only FHIR servers it may name (fhir-server-policy.ts). */
+      fhirServers?: readonly string[];
+    }
   // reason is for logs only, never sent to clients; never contains the token. `unavailable`: the
   // token could not be checked (the replay store could not record it), so the answer is 503, not 401.
   | { ok: false; reason: string; unavailable?: true };
@@ -176,6 +186,7 @@ interface IssuerEntry {
   /** `new URL(…).href` of `jwks_url` and of each announced `jku`, for comparing a header `jku`. */
   jkuHrefs: Set<string>;
   getKey: JWTVerifyGetKey;
+  fhirServers?: readonly string[];
 }
 
 /** Exact match after trimming ONE trailing slash (`https://x/` ≡ `https://x`, nothing else). */
@@ -267,7 +278,12 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
         throw new Error('createJwtVerifier: a trusted issuer has an invalid jku');
       }
     }
-    issuers.set(key, { iss: t.iss.trim(), jkuHrefs, getKey });
+    issuers.set(key, {
+      iss: t.iss.trim(),
+      jkuHrefs,
+      getKey,
+      ...(t.fhir_servers ? { fhirServers: t.fhir_servers } : {}),
+    });
   }
 
   async function verify(
@@ -365,7 +381,13 @@ export function createJwtVerifier(opts: JwtVerifierOptions): JwtVerifier {
     }
     if (!first) return fail('replayed jti');
 
-    const ok: VerifyResult = { ok: true, iss: issuer.iss, jti, alg };
+    const ok: VerifyResult = {
+      ok: true,
+      iss: issuer.iss,
+      jti,
+      alg,
+      ...(issuer.fhirServers ? { fhirServers: issuer.fhirServers } : {}),
+    };
     if (typeof payload.sub === 'string' && payload.sub !== '') ok.sub = payload.sub;
     if (typeof payload.tenant === 'string' && payload.tenant !== '') ok.tenant = payload.tenant;
     if (header.kid !== undefined && header.kid !== '') ok.kid = header.kid;

@@ -9,7 +9,6 @@ import { serve } from '@hono/node-server';
 import { createApp } from '../../../cds-hooks/app.ts';
 import { createJwtVerifier, ReplayCache, type TrustedIssuer } from '../../../cds-hooks/auth/index.ts';
 import type { FeedbackStore } from '../../../cds-hooks/feedback/index.ts';
-import { fhirServerPolicy } from '../../../cds-hooks/fhir-server-policy.ts';
 import { createLogger } from '../../../cds-hooks/log.ts';
 import { getKnowledge } from '../../../src/knowledge/index.ts';
 import { NOW } from '../../fixtures/cds/records.ts';
@@ -75,7 +74,6 @@ export async function startJwtService(options: {
         ? { replayStore: new ReplayCache({ maxEntries: options.replayMaxEntries }) }
         : {}),
     }),
-    fhirServerPolicy: fhirServerPolicy(trustedIssuers),
     feedback: options.feedback,
     logger: createLogger('silent'),
     now: () => new Date(NOW),
