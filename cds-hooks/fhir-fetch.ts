@@ -6,7 +6,13 @@
  * allows. The token is used for this request only: never stored, logged or put in an error message.
  */
 import type { DataGap, DataGapReason } from '../src/core/model.ts';
-import { type FhirGet, loadRecord, QueryFailure, underBase } from '../src/fhir/fetch-record.ts';
+import {
+  type FhirGet,
+  loadRecord,
+  QueryFailure,
+  reasonForStatus,
+  underBase,
+} from '../src/fhir/fetch-record.ts';
 import type { DataRequirement } from '../src/fhir/queries.ts';
 import {
   type ByteBudget,
@@ -69,13 +75,6 @@ function retryAfterMs(header: string | undefined): number | undefined {
   if (/^\d+$/.test(value)) return Number(value) * 1000;
   const at = Date.parse(value);
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}
-
-function reasonForStatus(status: number): DataGapReason {
-  if (status === 401) return 'unauthorized';
-  if (status === 403) return 'forbidden';
-  if (status === 404) return 'not-found';
-  return 'error';
 }
 
 const TRANSPORT_FAILURE: Record<HttpGetErrorKind, DataGapReason> = {

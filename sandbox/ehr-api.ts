@@ -7,7 +7,13 @@
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { FeedbackStore } from '../cds-hooks/feedback/index.ts';
-import { type FhirSource, outcomeText, QueryFailure, searchAllPages } from '../src/fhir/fetch-record.ts';
+import {
+  type FhirSource,
+  outcomeText,
+  QueryFailure,
+  reasonForStatus,
+  searchAllPages,
+} from '../src/fhir/fetch-record.ts';
 import type { Knowledge } from '../src/knowledge/index.ts';
 import type { AuthorizationServer } from './auth/authorization-server.ts';
 import type { SandboxKeys } from './keys.ts';
@@ -171,7 +177,7 @@ export function createEhrApi(options: EhrApiOptions): Hono {
       const body: unknown = await res.json().catch(() => undefined);
       if (!res.ok)
         throw new QueryFailure(
-          'error',
+          reasonForStatus(res.status),
           `HTTP ${res.status}${outcomeText(body) ? `: ${outcomeText(body)}` : ''}`,
         );
       return body;

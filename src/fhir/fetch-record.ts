@@ -22,6 +22,7 @@
  */
 import type { DataGap, DataGapReason } from '../core/model.ts';
 import { type DataRequirement, toSearchUrl } from './queries.ts';
+import { parseReference } from './read.ts';
 
 type Json = Record<string, unknown>;
 
@@ -33,6 +34,14 @@ export class QueryFailure extends Error {
   ) {
     super(message);
   }
+}
+
+/** The gap reason an HTTP error status makes, for every `get` of the one data path. */
+export function reasonForStatus(status: number): DataGapReason {
+  if (status === 401) return 'unauthorized';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not-found';
+  return 'error';
 }
 
 /**
@@ -225,8 +234,10 @@ export function missingMedications(resources: readonly unknown[]): string[] {
     if (!MEDICATION_USERS.test(String(r.resourceType))) continue;
     const ref = isObject(r.medicationReference) ? r.medicationReference.reference : undefined;
     if (typeof ref !== 'string' || ref.startsWith('#')) continue;
-    const m = /(?:^|\/)(Medication\/[A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(ref);
-    if (m?.[1] && !have.has(m[1]) && !wanted.has(m[1])) wanted.set(m[1], ref);
+    const parsed = parseReference(ref);
+    if (parsed?.type !== 'Medication') continue;
+    const key = `Medication/${parsed.id}`;
+    if (!have.has(key) && !wanted.has(key)) wanted.set(key, ref);
   }
   return [...wanted.values()];
 }

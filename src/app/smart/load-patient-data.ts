@@ -18,8 +18,14 @@
  *
  * The client is typed structurally, so tests and the bench can pass any fhirclient Client.
  */
-import type { DataGap, DataGapReason } from '../../core/model.ts';
-import { DEFAULT_PAGE_CAP, loadRecord, outcomeText, QueryFailure } from '../../fhir/fetch-record.ts';
+import type { DataGap } from '../../core/model.ts';
+import {
+  DEFAULT_PAGE_CAP,
+  loadRecord,
+  outcomeText,
+  QueryFailure,
+  reasonForStatus,
+} from '../../fhir/fetch-record.ts';
 import { type DataRequirement, dataRequirements } from '../../fhir/queries.ts';
 import { AppError } from './errors.ts';
 import { grantsRead } from './scopes.ts';
@@ -94,12 +100,6 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 8_000;
 export const BROWSER_CONNECTIONS_PER_HOST = 6;
 
 const isObject = (x: unknown): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x);
-
-function reasonForStatus(status: number): DataGapReason {
-  if (status === 403) return 'forbidden';
-  if (status === 404) return 'not-found';
-  return 'error';
-}
 
 /** Groups request intervals into waves: a request that starts after every earlier one ended opens a new wave. */
 export function countWaves(timings: readonly RequestTiming[]): number {
