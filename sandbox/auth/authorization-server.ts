@@ -36,7 +36,6 @@ export interface AccessGrant {
   grants: ResourceGrant[];
   /** Set when the token is bound to one patient (patient/ scopes or a patient launch context). */
   patient?: string;
-  expiresAt: number;
 }
 
 export interface AuthorizationServerOptions {
@@ -61,7 +60,6 @@ interface PendingAuthorization {
   codeChallenge: string;
   nonce?: string;
   context?: LaunchContext;
-  expiresAt: number;
 }
 
 interface IssuedCode extends PendingAuthorization {
@@ -123,16 +121,13 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
   const codes = expiring<IssuedCode>(CODE_LIFETIME_MS);
   const accessTokens = expiring<AccessGrant & { family?: string }>(ACCESS_TOKEN_LIFETIME_SEC * 1000);
   const refreshTokens = expiring<RefreshGrant>(REFRESH_TOKEN_LIFETIME_MS);
-  /** Families whose code was replayed: nothing of theirs works again. */
+  /**
+   * Families whose code was replayed: nothing of theirs works again, checked whenever a token is
+   * used, so a token issued by an exchange still under way when the replay came is refused too.
+   */
   const revokedFamilies = expiring<true>(REFRESH_TOKEN_LIFETIME_MS);
-
-  function revokeFamily(family: string) {
-    revokedFamilies.set(family, true);
-    const ofFamily = <V extends { family?: string }>(store: LRUCache<string, V>) =>
-      [...store.entries()].filter(([, v]) => v.family === family).map(([k]) => k);
-    for (const k of ofFamily(accessTokens)) accessTokens.delete(k);
-    for (const k of ofFamily(refreshTokens)) refreshTokens.delete(k);
-  }
+  const revoked = (grant: { family?: string }) =>
+    grant.family !== undefined && revokedFamilies.has(grant.family);
   const clients = new Map(options.clients.map((c) => [c.clientId, c]));
 
   function issueAccess(
@@ -149,7 +144,6 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
       scopes,
       grants,
       ...(patientBound && context ? { patient: context.patient } : {}),
-      expiresAt: now() + ACCESS_TOKEN_LIFETIME_SEC * 1000,
       ...(family ? { family } : {}),
     });
     return token;
@@ -224,7 +218,7 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
 
   function issueCode(p: PendingAuthorization) {
     const code = randomToken();
-    codes.set(code, { ...p, used: false, family: randomToken(), expiresAt: now() + CODE_LIFETIME_MS });
+    codes.set(code, { ...p, used: false, family: randomToken() });
     const back = new URL(p.redirectUri);
     back.searchParams.set('code', code);
     if (p.state) back.searchParams.set('state', p.state);
@@ -268,7 +262,6 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
       scopes,
       codeChallenge: q.get('code_challenge') ?? '',
       ...(nonce ? { nonce } : {}),
-      expiresAt: now() + PENDING_LIFETIME_MS,
     };
 
     const launch = q.get('launch');
@@ -319,7 +312,7 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
       const code = codes.get(form.get('code') ?? '');
       if (!code) return fail('invalid_grant', 'unknown or expired code');
       if (code.used) {
-        revokeFamily(code.family);
+        revokedFamilies.set(code.family, true);
         codes.delete(form.get('code') ?? '');
         return fail('invalid_grant', 'code already used');
       }
@@ -337,7 +330,7 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     if (grantType === 'refresh_token') {
       const presented = form.get('refresh_token') ?? '';
       const grant = refreshTokens.get(presented);
-      if (!grant || grant.clientId !== clientId || (grant.family && revokedFamilies.has(grant.family)))
+      if (!grant || grant.clientId !== clientId || revoked(grant))
         return fail('invalid_grant', 'unknown refresh_token');
       const asked = form.get('scope');
       const scopes = asked ? asked.split(/\s+/).filter(Boolean) : grant.scopes;
@@ -363,7 +356,8 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
       return id;
     },
     introspect(token) {
-      return accessTokens.get(token);
+      const grant = accessTokens.get(token);
+      return grant && !revoked(grant) ? grant : undefined;
     },
     issueServiceToken(patient, lifetimeSec) {
       const token = randomToken();
@@ -375,7 +369,6 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
           scopes,
           grants: resourceGrants(scopes),
           patient,
-          expiresAt: now() + lifetimeSec * 1000,
         },
         { ttl: lifetimeSec * 1000 },
       );

@@ -39,7 +39,6 @@ const OPEN_GRANT: AccessGrant = {
   clientId: 'open-endpoint',
   scopes: [],
   grants: [{ context: 'user', type: '*', read: true, search: true }],
-  expiresAt: Number.POSITIVE_INFINITY,
 };
 
 type Outcome = ReturnType<typeof normalizeOperationOutcome>;

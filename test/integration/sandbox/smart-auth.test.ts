@@ -339,6 +339,30 @@ describe('EHR launch with PKCE', () => {
     expect(await again.json()).toMatchObject({ error: 'invalid_grant' });
   });
 
+  it('one code exchanged twice at once: one answer has tokens, the other is a 400, and those tokens are revoked', async () => {
+    const { verifier, challenge } = pkce();
+    const code = await codeFor(challenge);
+    const form = {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT,
+      client_id: CLIENT,
+      code_verifier: verifier,
+    };
+    // Both requests start before either answers (the first is still signing its id_token).
+    const [first, replay] = await Promise.all([token(form), token(form)]);
+    const statuses = [first.status, replay.status].sort();
+    expect(statuses).toEqual([200, 400]);
+    const issued = (await (first.status === 200 ? first : replay).json()) as Record<string, any>;
+    expect((await fhirGet('Patient/pat-a', issued.access_token)).status).toBe(401);
+    const refresh = await token({
+      grant_type: 'refresh_token',
+      refresh_token: issued.refresh_token,
+      client_id: CLIENT,
+    });
+    expect(refresh.status).toBe(400);
+  });
+
   it('takes a launch id once: a second authorization with it is refused', async () => {
     const params = ehrLaunchParams(pkce().challenge);
     const first = await authorize(params);
