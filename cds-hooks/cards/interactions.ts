@@ -4,7 +4,12 @@
  * card with its indicator instead of inside the therapy card's detail. Order-time interactions are
  * the order cards' (order-findings.ts).
  */
-import type { Assessment, InteractionFinding, Severity } from '../../src/core/model.ts';
+import {
+  type Assessment,
+  type InteractionFinding,
+  SEVERITY_RANK,
+  type Severity,
+} from '../../src/core/model.ts';
 import type { Card } from '../schemas.ts';
 import {
   type CardContext,
@@ -19,8 +24,6 @@ import {
   summary,
 } from './card-kit.ts';
 
-const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
-
 export function interactionCards(a: Assessment, ctx: CardContext): Card[] {
   const byDrug = new Map<string, InteractionFinding[]>();
   for (const i of a.interactions) {
@@ -28,7 +31,7 @@ export function interactionCards(a: Assessment, ctx: CardContext): Card[] {
     byDrug.set(i.with.drug, [...(byDrug.get(i.with.drug) ?? []), i]);
   }
   return [...byDrug.entries()].map(([drug, group]) => {
-    const sorted = [...group].sort((x, y) => RANK[y.severity] - RANK[x.severity]);
+    const sorted = [...group].sort((x, y) => SEVERITY_RANK[y.severity] - SEVERITY_RANK[x.severity]);
     const worst = sorted[0] as InteractionFinding;
     const agents = (severity: Severity) =>
       sorted.filter((i) => i.severity === severity).map((i) => generic(i.agent));

@@ -3,7 +3,7 @@
  * and biomarker testing. Findings are grouped per draft and topic, so one draft gets one card per
  * concern. Concordance cards offer to replace the draft: create the alternative, delete the draft.
  */
-import type { DraftOrder, OrderFinding, Severity } from '../../src/core/model.ts';
+import { type DraftOrder, type OrderFinding, SEVERITY_RANK } from '../../src/core/model.ts';
 import type { Card, Suggestion } from '../schemas.ts';
 import {
   type CardContext,
@@ -21,8 +21,6 @@ import {
   summary,
 } from './card-kit.ts';
 import { pretherapyCard } from './pretherapy-checks.ts';
-
-const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 
 function headline(f: OrderFinding, draft: DraftOrder, gene: string): string {
   const drug = f.drug ? generic(f.drug) : plain(draft.display);
@@ -121,7 +119,9 @@ export function orderCards(
       if (card) cards.push(card);
       continue;
     }
-    const worst = [...group].sort((a, b) => RANK[b.severity] - RANK[a.severity])[0] as OrderFinding;
+    const worst = [...group].sort(
+      (a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity],
+    )[0] as OrderFinding;
     const uuid = stableUuid(ctx.hookInstance, ctx.serviceId, key);
     const evidence = [...new Set(group.flatMap((f) => f.evidence))];
     const alternatives = [...new Set(group.flatMap((f) => f.alternatives))].filter((a) => a !== first.drug);

@@ -278,6 +278,8 @@ export const DEFAULT_CONFIG: EvaluateConfig = {
 // ---------------------------------------------------------------------------------------------
 
 export type Severity = 'info' | 'warning' | 'critical';
+/** For sorting worst first and taking the worst of several. */
+export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { info: 0, warning: 1, critical: 2 };
 
 export type BiomarkerStatusValue =
   | 'positive'

@@ -21,8 +21,8 @@ import type {
   PatientSnapshot,
   Severity,
 } from '../model.ts';
+import { SEVERITY_RANK } from '../model.ts';
 
-const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 export const maxSeverity = (a: Severity, b: Severity): Severity =>
   SEVERITY_RANK[a] >= SEVERITY_RANK[b] ? a : b;
 
