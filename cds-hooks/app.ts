@@ -79,16 +79,24 @@ function outcomeResponse(
   });
 }
 
+/**
+ * The base URL a request was sent to, by its Host header, among the URLs this server answers at
+ * (tokens name the URL the client called); the first one otherwise.
+ */
+export function baseForHost(primary: string, others: readonly string[] = []) {
+  const bases = [primary, ...others].map((b) => b.replace(/\/+$/, ''));
+  const byHost = new Map(bases.map((b) => [new URL(b).host, b]));
+  return (host: string | undefined): string => byHost.get((host ?? '').toLowerCase()) ?? (bases[0] as string);
+}
+
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const { kb, config, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const shownCards = new ShownCards();
-  const bases = [config.publicBaseUrl, ...(config.otherBaseUrls ?? [])].map((b) => b.replace(/\/+$/, ''));
-  const primary = bases[0] as string;
-  const baseByHost = new Map(bases.map((b) => [new URL(b).host, b]));
-  /** The base URL the request was sent to, by its Host header; the public one otherwise. */
-  const baseOf = (c: Context<AppEnv>) =>
-    baseByHost.get((c.req.header('host') ?? '').toLowerCase()) ?? primary;
+  const baseFor = baseForHost(config.publicBaseUrl, config.otherBaseUrls ?? []);
+  const baseOf = (c: Context<AppEnv>) => baseFor(c.req.header('host'));
+  // Depends on configuration only: built once.
+  const discovery = discoveryDocument(kb, { includeMedications: config.prefetchIncludeMedications === true });
   const app = new Hono<AppEnv>();
 
   const allowOrigin = (origin: string) => (config.corsOrigins.includes(origin) ? origin : null);
@@ -224,7 +232,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     '/cds-services',
     logged('discovery'),
     ...(config.discoveryRequiresJwt ? [authenticated((c) => [`${baseOf(c)}/cds-services`])] : []),
-    (c) => c.json(discoveryDocument(kb, { includeMedications: config.prefetchIncludeMedications === true })),
+    (c) => c.json(discovery),
   );
 
   app.post(

@@ -6,6 +6,7 @@
  */
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
+import { baseForHost } from '../cds-hooks/app.ts';
 import type { FeedbackStore } from '../cds-hooks/feedback/index.ts';
 import {
   type FhirSource,
@@ -106,9 +107,9 @@ export function fillPrefetchTemplate(
 
 export function createEhrApi(options: EhrApiOptions): Hono {
   const { auth, patients } = options;
-  const baseByHost = new Map([options.base, ...(options.otherBases ?? [])].map((b) => [new URL(b).host, b]));
+  const baseFor = baseForHost(options.base, options.otherBases ?? []);
   /** The sandbox URL the page is using (by Host): the audience its CDS calls must name. */
-  const baseOf = (c: Context) => baseByHost.get((c.req.header('host') ?? '').toLowerCase()) ?? options.base;
+  const baseOf = (c: Context) => baseFor(c.req.header('host'));
   const api = new Hono().basePath('/sandbox/api');
   const known = (id: string) => patients.find((p) => p.id === id);
 

@@ -92,7 +92,7 @@ export interface SandboxOptions {
 }
 
 /** The CDS Hooks sandbox signs as this issuer and names this JWKS URL in `jku`, wherever it runs. */
-export const CDS_HOOKS_SANDBOX_ISS = 'https://sandbox.cds-hooks.org';
+const CDS_HOOKS_SANDBOX_ISS = 'https://sandbox.cds-hooks.org';
 const CDS_HOOKS_SANDBOX_JKU = 'https://sandbox.cds-hooks.org/.well-known/jwks.json';
 
 export interface Sandbox {

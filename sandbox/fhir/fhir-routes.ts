@@ -59,7 +59,8 @@ const refId = (value: string) => value.replace(/^.*\bPatient\//, '');
 export function createFhirRoutes(options: FhirRoutesOptions): Hono {
   const { store, fhirBase, access } = options;
   const router = new FhirRouter();
-  const app = new Hono().basePath(new URL(fhirBase).pathname.replace(/\/+$/, ''));
+  const basePath = new URL(fhirBase).pathname.replace(/\/+$/, '');
+  const app = new Hono().basePath(basePath);
   // Bearer tokens, no cookies: any origin may call (an app on the Vite dev server, for one).
   app.use('*', cors({ origin: '*', allowHeaders: ['Authorization', 'Content-Type', 'Accept'], maxAge: 600 }));
 
@@ -116,7 +117,7 @@ export function createFhirRoutes(options: FhirRoutesOptions): Hono {
       for (const [k, v] of new URLSearchParams(await c.req.text())) url.searchParams.append(k, v);
       url.pathname = url.pathname.replace(/\/_search\/?$/, '');
     }
-    const path = url.pathname.slice(new URL(fhirBase).pathname.length).replace(/^\/+/, '');
+    const path = url.pathname.slice(basePath.length).replace(/^\/+/, '');
     const [type = '', id, ...rest] = path.split('/');
     if (!SERVED_TYPES.includes(type) || rest.length > 0)
       return fhirResponse(404, outcome('error', 'not-found', `no such endpoint: ${path}`));

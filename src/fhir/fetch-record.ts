@@ -79,7 +79,7 @@ export interface LoadedRecord {
 
 export const DEFAULT_PAGE_CAP = 50;
 /** Medication reads in the reference wave at most; more references than this leave a gap. */
-export const MAX_REFERENCE_READS = 100;
+const MAX_REFERENCE_READS = 100;
 /** The query id of the reference wave, as gaps name it. */
 export const MEDICATION_REFERENCES_QUERY = 'medication-references';
 

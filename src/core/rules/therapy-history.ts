@@ -59,7 +59,7 @@ export function progressionEvents(lines: readonly TherapyLine[]): ProgressionEve
  * [local-safety-rules] A failed medication query or an unidentified medication is never silence:
  * history and interactions say "could not check", in plain words, with what failed.
  */
-export function medicationsCouldNotCheck(gaps: readonly DataGap[]): string | undefined {
+function medicationsCouldNotCheck(gaps: readonly DataGap[]): string | undefined {
   const failed = gaps.filter((g) => g.domains.includes('medications'));
   if (!failed.length) return undefined;
   const what = [...new Set(failed.map((g) => g.detail || g.reason))].join('; ');
