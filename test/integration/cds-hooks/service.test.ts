@@ -14,14 +14,13 @@ import { type Card, CdsResponse } from '../../../cds-hooks/schemas.ts';
 import { getKnowledge } from '../../../src/knowledge/index.ts';
 import {
   alkG1202rRecord,
-  checkResults,
+  alkNaiveRecord,
   draftMedicationRequest,
-  fusionVariant,
   medicationRequest as medicationRequestFixture,
   NOW,
-  nsclcStageIv,
-  patient,
+  ros1AfterTkiRecord,
   ros1BrainMetsRecord,
+  ros1NaiveRecord,
   untestedRecord,
 } from '../../fixtures/cds/records.ts';
 import { type FhirServerLog, fhirServer, prefetchFor } from './fhir-search.ts';
@@ -96,6 +95,27 @@ async function post(app: ReturnType<typeof makeApp>, path: string, body: unknown
 }
 
 const topic = (c: Card) => c.source.topic.code;
+
+/** fhirAuthorization as an EHR sends it when the service is to read the record itself. */
+const fhirAuthorization = (patient: string, token: string) => ({
+  access_token: token,
+  token_type: 'Bearer',
+  expires_in: 300,
+  scope: 'patient/*.read',
+  subject: 'cds-service',
+  patient,
+});
+
+/** The detail lines a card gives one agent (`- **Lorlatinib**: …`). */
+const agentLines = (card: Card | undefined, agent: string) =>
+  (card?.detail ?? '').split('\n').filter((l) => l.startsWith(`- **${agent}`));
+
+/** The therapy card's suggestions: the agent each would order, and its tier. */
+const tiers = (card: Card | undefined) =>
+  card?.suggestions?.map((s) => [
+    (s.actions[0]?.resource as any)?.medicationCodeableConcept.text,
+    s.extension?.['urn:alk-ros1-cds:preference'],
+  ]);
 
 /** Paths of null, "", [] or {} values: CDS Hooks 2.0 forbids them (except `cards: []`). */
 function emptyValues(value: unknown, path: string): string[] {
@@ -232,6 +252,57 @@ describe('patient-view', () => {
     expect(therapy?.summary).toMatch(/G1202R.*lorlatinib preferred/);
   });
 
+  it('ROS1+ after progression on crizotinib, no resistance mutation on repeat NGS → repotrectinib and taletrectinib preferred; lorlatinib other with its "not with G2032R" note; crizotinib avoided', async () => {
+    const pid = 'p-ros1-2l';
+    const record = ros1AfterTkiRecord(pid, 'crizotinib');
+    const { status, body } = await post(
+      makeApp(),
+      '/cds-services/alk-ros1-patient-view',
+      hookBody('patient-view', pid, { prefetch: prefetchFor(record, pid) }),
+    );
+    expect(status).toBe(200);
+    expectConformingCards(body, pid);
+    const therapy = (body.cards as Card[]).find((c) => topic(c) === 'therapy-selection');
+    expect(therapy?.summary).toMatch(/progression on crizotinib.*repotrectinib, taletrectinib preferred/);
+    expect(tiers(therapy)).toEqual([
+      ['repotrectinib', 'preferred'],
+      ['taletrectinib', 'preferred'],
+      ['lorlatinib', 'other'],
+      ['entrectinib', 'other'],
+    ]);
+    expect(therapy?.suggestions?.some((s) => s.isRecommended)).toBe(false);
+    // G2032R is not on file, so lorlatinib stays an option, with the warning to test for it first.
+    expect(agentLines(therapy, 'Lorlatinib')).toEqual([
+      expect.stringMatching(/Not with G2032R .*: test for resistance mutations first/),
+    ]);
+    expect(agentLines(therapy, 'Taletrectinib')).toEqual([expect.stringMatching(/active against G2032R/)]);
+    expect(agentLines(therapy, 'Crizotinib')).toEqual([
+      expect.stringMatching(/^- \*\*Crizotinib \(Xalkori\)\*\*: The disease progressed on this agent/),
+    ]);
+  });
+
+  it('ROS1+ after progression on repotrectinib → taletrectinib the single preferred agent (isRecommended), lorlatinib other; repotrectinib not offered again', async () => {
+    const pid = 'p-ros1-3l';
+    const record = ros1AfterTkiRecord(pid, 'repotrectinib');
+    const { status, body } = await post(
+      makeApp(),
+      '/cds-services/alk-ros1-patient-view',
+      hookBody('patient-view', pid, { prefetch: prefetchFor(record, pid) }),
+    );
+    expect(status).toBe(200);
+    expectConformingCards(body, pid);
+    const therapy = (body.cards as Card[]).find((c) => topic(c) === 'therapy-selection');
+    expect(therapy?.summary).toMatch(/progression on entrectinib or repotrectinib: taletrectinib preferred/);
+    expect(tiers(therapy)).toEqual([
+      ['taletrectinib', 'preferred'],
+      ['lorlatinib', 'other'],
+    ]);
+    expect(therapy?.suggestions?.map((s) => s.isRecommended ?? false)).toEqual([true, false]);
+    expect(agentLines(therapy, 'Repotrectinib')).toEqual([
+      expect.stringMatching(/^- \*\*Repotrectinib \(Augtyro\)\*\*: The disease progressed on this agent/),
+    ]);
+  });
+
   it('untested stage IV adenocarcinoma → a biomarker-testing card creating an NGS ServiceRequest, and no drug suggested', async () => {
     const record = untestedRecord('p-new');
     const { body } = await post(
@@ -279,6 +350,140 @@ describe('patient-view', () => {
     expect(b.map((x) => x.uuid)).toEqual(a.map((x) => x.uuid));
     expect(b[0]?.suggestions?.map((s) => s.uuid)).toEqual(a[0]?.suggestions?.map((s) => s.uuid));
     expect(c.map((x) => x.uuid).some((u) => a.map((x) => x.uuid).includes(u))).toBe(false);
+  });
+});
+
+describe('current medications at patient-view: one interaction card per drug', () => {
+  it('ALK+ TKI-naive patient on tacrolimus (named in text only, no RxNorm), no prefetch → one card: crizotinib and ceritinib raise its level, brigatinib and lorlatinib lower it; unverified label wording flagged', async () => {
+    const pid = 'p-tac-view';
+    const record = [
+      ...alkNaiveRecord(pid),
+      medicationRequestFixture(pid, 'tacrolimus', 'tacrolimus 1 MG Oral Capsule', undefined, { start: 400 }),
+    ];
+    const log: FhirServerLog = { requests: [] };
+    msw.use(...fhirServer(EHR, record, log));
+    const { status, body } = await post(
+      makeApp(),
+      '/cds-services/alk-ros1-patient-view',
+      hookBody('patient-view', pid, {
+        fhirServer: EHR,
+        fhirAuthorization: fhirAuthorization(pid, 'tok-tac-view'),
+      }),
+    );
+    expect(status).toBe(200);
+    expectConformingCards(body, pid);
+    expect(log.requests.length).toBeGreaterThan(0);
+
+    const ix = (body.cards as Card[]).filter((c) => topic(c) === 'drug-interaction');
+    expect(ix).toHaveLength(1);
+    const card = ix[0];
+    expect(card?.indicator).toBe('warning');
+    expect(card?.summary).toMatch(/^tacrolimus 1 MG Oral Capsule: caution with /);
+    // Every candidate TKI whose label acts on CYP3A substrates, each once; alectinib and ensartinib do not.
+    expect(
+      card?.summary
+        .replace(/^.*caution with /, '')
+        .split(', ')
+        .sort(),
+    ).toEqual(['Brigatinib', 'Ceritinib', 'Crizotinib', 'Lorlatinib']);
+    expect(agentLines(card, 'Crizotinib')).toEqual([
+      expect.stringMatching(/moderate CYP3A inhibitor .*: the level of this drug rises\.[^*]*$/),
+    ]);
+    expect(agentLines(card, 'Ceritinib')).toEqual([
+      expect.stringMatching(
+        /strong CYP3A inhibitor: the level of this drug rises.*label wording not verified/,
+      ),
+    ]);
+    expect(agentLines(card, 'Brigatinib')).toEqual([
+      expect.stringMatching(/induces CYP3A: the level of this drug may fall.*label wording not verified/),
+    ]);
+    expect(agentLines(card, 'Lorlatinib')).toEqual([
+      expect.stringMatching(/moderate CYP3A inducer: the level of this drug falls[^*]*$/),
+    ]);
+    expect(agentLines(card, 'Alectinib')).toEqual([]);
+    expect(agentLines(card, 'Ensartinib')).toEqual([]);
+  });
+
+  it("ROS1+ TKI-naive patient on efavirenz (reported), clarithromycin and diltiazem → three cards, each with every candidate TKI's label action for that drug", async () => {
+    const pid = 'p-ros1-meds';
+    const record = [
+      ...ros1NaiveRecord(pid),
+      // Reported by the patient (HIV clinic elsewhere): a MedicationStatement, brand name only.
+      {
+        resourceType: 'MedicationStatement',
+        id: `${pid}-efavirenz`,
+        status: 'active',
+        medicationCodeableConcept: { text: 'Sustiva 600 MG Oral Tablet' },
+        subject: { reference: `Patient/${pid}` },
+        effectivePeriod: { start: new Date(Date.parse(NOW) - 900 * 86_400_000).toISOString() },
+        dateAsserted: new Date(Date.parse(NOW) - 14 * 86_400_000).toISOString(),
+        informationSource: { reference: `Patient/${pid}` },
+      },
+      medicationRequestFixture(pid, 'clarithromycin', 'clarithromycin 500 MG Oral Tablet', '21212', {
+        start: 3,
+      }),
+      medicationRequestFixture(
+        pid,
+        'diltiazem',
+        'Cardizem LA 120 MG 24HR Extended Release Oral Tablet',
+        undefined,
+        { start: 200 },
+      ),
+    ];
+    const { status, body } = await post(
+      makeApp(),
+      '/cds-services/alk-ros1-patient-view',
+      hookBody('patient-view', pid, { prefetch: prefetchFor(record, pid) }),
+    );
+    expect(status).toBe(200);
+    expectConformingCards(body, pid);
+    const ix = (body.cards as Card[]).filter((c) => topic(c) === 'drug-interaction');
+    expect(ix).toHaveLength(3);
+    const cardFor = (drug: RegExp) => ix.find((c) => drug.test(c.summary));
+
+    const efavirenz = cardFor(/^Sustiva 600 MG/);
+    expect(efavirenz?.indicator).toBe('warning');
+    expect(agentLines(efavirenz, 'Entrectinib')).toEqual([
+      expect.stringMatching(
+        /moderate CYP3A inducer lowers the entrectinib level .*Avoid the combination.*label wording not verified/,
+      ),
+    ]);
+    expect(agentLines(efavirenz, 'Taletrectinib')).toEqual([
+      expect.stringMatching(
+        /moderate CYP3A inducer lowers the taletrectinib level .*Avoid the combination.*label wording not verified/,
+      ),
+    ]);
+    expect(agentLines(efavirenz, 'Lorlatinib')).toEqual([
+      expect.stringMatching(/increase lorlatinib to 125 mg once daily .* and monitor liver tests/),
+    ]);
+    expect(agentLines(efavirenz, 'Repotrectinib')).toEqual([
+      expect.stringMatching(/Avoid moderate CYP3A inducers/),
+    ]);
+    // The crizotinib and ceritinib labels give no action for moderate inducers.
+    expect(agentLines(efavirenz, 'Crizotinib')).toEqual([]);
+    expect(agentLines(efavirenz, 'Ceritinib')).toEqual([]);
+
+    // Clarithromycin is a strong CYP3A inhibitor and QT-prolonging: a line for each where the label acts.
+    const clarithromycin = cardFor(/^clarithromycin 500 MG/);
+    expect(clarithromycin?.indicator).toBe('warning');
+    expect(agentLines(clarithromycin, 'Lorlatinib')).toEqual([
+      expect.stringMatching(
+        /100 mg to 75 mg once daily.*return to the previous dose after 3 to 5 of its half-lives/,
+      ),
+    ]);
+    expect(agentLines(clarithromycin, 'Taletrectinib')).toEqual([
+      expect.stringMatching(/strong CYP3A inhibitor\\\): .*raises its level/),
+      expect.stringMatching(/QT-prolonging drug\\\): Taletrectinib prolongs QTc/),
+    ]);
+
+    const diltiazem = cardFor(/^Cardizem LA 120 MG/);
+    expect(diltiazem?.indicator).toBe('warning');
+    expect(agentLines(diltiazem, 'Entrectinib')).toEqual([
+      expect.stringMatching(/reduce entrectinib to 200 mg once daily/),
+    ]);
+    expect(agentLines(diltiazem, 'Crizotinib')).toEqual([expect.stringMatching(/causes bradycardia/)]);
+    // Lorlatinib is neither raised by a moderate inhibitor per its label nor bradycardic.
+    expect(agentLines(diltiazem, 'Lorlatinib')).toEqual([]);
   });
 });
 
@@ -461,16 +666,110 @@ describe('results written as text', () => {
     expect(checks?.detail).not.toMatch(/could not be interpreted/);
     expect(checks?.indicator).not.toBe('info');
   });
+
+  /** An echo or ECG result whose value is free text, as echo and ECG reports often arrive. */
+  const textResult = (
+    pid: string,
+    id: string,
+    coding: { code: string; display: string },
+    category: string,
+    status: string,
+    valueString: string,
+  ) => ({
+    resourceType: 'Observation',
+    id: `${pid}-${id}`,
+    status,
+    category: [
+      { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: category }] },
+    ],
+    code: { coding: [{ system: 'http://loinc.org', ...coding }], text: coding.display },
+    subject: { reference: `Patient/${pid}` },
+    effectiveDateTime: new Date(Date.parse(NOW) - 6 * 86_400_000).toISOString(),
+    valueString,
+  });
+  const echo = { code: '8806-2', display: 'Left ventricular Ejection fraction by 2D echo' };
+  const qtc = { code: '8636-3', display: 'Q-T interval corrected' };
+
+  it.each([
+    {
+      text: 'mildly reduced',
+      outcome: 'LVEF needs review (no number to read), the echo offered again, never read as normal',
+      record: (pid: string) => [
+        ...ros1BrainMetsRecord(pid),
+        textResult(pid, 'echo', echo, 'imaging', 'final', 'mildly reduced'),
+      ],
+      draft: undefined,
+      summary: /^Before Entrectinib, Repotrectinib: could not be checked: LVEF; missing: Uric acid$/,
+      line: /\*\*LVEF \(echocardiogram\): could not be checked\.\*\* LVEF on [\d-]+: the value could not be interpreted \\\("mildly reduced" has no number: needs review\\\)/,
+      indicator: undefined,
+      orders: ['40701008', '3084-1'],
+    },
+    {
+      text: 'EF 35 to 40 %',
+      outcome: 'LVEF read as 35 % (a range by its worse bound): abnormal, warning',
+      record: (pid: string) => [
+        ...ros1BrainMetsRecord(pid),
+        textResult(pid, 'echo', echo, 'imaging', 'amended', 'EF 35 to 40 %'),
+      ],
+      draft: undefined,
+      summary: /^Before Entrectinib, Repotrectinib: abnormal: LVEF; missing: Uric acid$/,
+      line: /\*\*LVEF \(echocardiogram\): abnormal\.\*\* LVEF 35 % on [\d-]+ \\\(&lt; 50 %\\\)/,
+      indicator: 'warning',
+      orders: ['3084-1'],
+    },
+    {
+      text: '470-510 ms',
+      outcome: 'QTc read as 510 ms before crizotinib: abnormal, critical',
+      record: (pid: string) => [
+        ...alkNaiveRecord(pid, { omit: ['qtc'] }),
+        textResult(pid, 'ecg-qtc', qtc, 'procedure', 'final', '470-510 ms'),
+      ],
+      draft: { name: 'crizotinib 250 MG Oral Capsule', rxnorm: '1148495' },
+      summary: /^Before Crizotinib: abnormal: ECG: QTc$/,
+      line: /\*\*ECG: QTc: abnormal\.\*\* QTc 510 ms on [\d-]+ \\\(≥ 500 ms\\\)/,
+      indicator: 'critical',
+      orders: [],
+    },
+  ])('a result written $text → $outcome', async (row) => {
+    const pid = `p-text-${row.text.replace(/\W+/g, '-')}`;
+    const record = row.record(pid);
+    const draft = row.draft && draftMedicationRequest(pid, 'draft-text', row.draft.name, row.draft.rxnorm);
+    const hook = draft ? 'order-select' : 'patient-view';
+    const res = await post(
+      makeApp(),
+      `/cds-services/alk-ros1-${hook}`,
+      hookBody(
+        hook,
+        pid,
+        { prefetch: prefetchFor(record, pid) },
+        draft
+          ? {
+              selections: [`MedicationRequest/${draft.id}`],
+              draftOrders: { resourceType: 'Bundle', type: 'collection', entry: [{ resource: draft }] },
+            }
+          : {},
+      ),
+    );
+    expect(res.status).toBe(200);
+    expectConformingCards(res.body, pid);
+    const checks = (res.body.cards as Card[]).find((c) => topic(c) === 'pretherapy-checks');
+    expect(checks?.summary).toMatch(row.summary);
+    expect(checks?.detail).toMatch(row.line);
+    if (row.indicator) expect(checks?.indicator).toBe(row.indicator);
+    // Only what is missing or unreadable is ordered; an abnormal result is not.
+    expect(
+      (checks?.suggestions ?? []).flatMap((s) =>
+        s.actions.map((a) => (a.resource as any).code.coding[0].code),
+      ),
+    ).toEqual(row.orders);
+  });
 });
 
 describe('heart rate from any source', () => {
   it('an ECG-reported rate of 48/min (category procedure, no vital sign) makes the heart-rate check abnormal, fetched from fhirServer', async () => {
     const pid = 'p-ecg-hr';
     const record = [
-      patient(pid),
-      nsclcStageIv(pid),
-      fusionVariant(pid, 'ALK'),
-      ...checkResults(pid, { omit: ['heart-rate'] }),
+      ...alkNaiveRecord(pid, { omit: ['heart-rate'] }),
       {
         resourceType: 'Observation',
         id: `${pid}-ecg-rate`,
@@ -514,6 +813,35 @@ describe('order-select and order-sign', () => {
     type: 'collection',
     entry: rs.map((resource) => ({ resource })),
   });
+
+  /**
+   * One draft order through the order hook: with prefetch, or (`viaFhirServer`) with none, the
+   * service reading `record` from fhirServer (msw) with a bearer token. Checks the response
+   * conforms and returns its cards.
+   */
+  async function selectDraft(
+    pid: string,
+    record: Record<string, unknown>[],
+    draft: Record<string, unknown>,
+    hook: 'order-select' | 'order-sign' = 'order-select',
+    opts: { viaFhirServer?: boolean } = {},
+  ): Promise<Card[]> {
+    const log: FhirServerLog = { requests: [] };
+    if (opts.viaFhirServer) msw.use(...fhirServer(EHR, record, log));
+    const data = opts.viaFhirServer
+      ? { fhirServer: EHR, fhirAuthorization: fhirAuthorization(pid, `tok-${pid}`) }
+      : { prefetch: prefetchFor(record, pid) };
+    const context =
+      hook === 'order-select'
+        ? { selections: [`MedicationRequest/${draft.id}`], draftOrders: drafts(draft) }
+        : { draftOrders: drafts(draft) };
+    const res = await post(makeApp(), `/cds-services/alk-ros1-${hook}`, hookBody(hook, pid, data, context));
+    expect(res.status).toBe(200);
+    expectConformingCards(res.body, pid);
+    // Without prefetch the record can only have come from fhirServer.
+    if (opts.viaFhirServer) expect(log.requests.length).toBeGreaterThan(0);
+    return res.body.cards as Card[];
+  }
 
   it('alectinib selected for a ROS1+ patient → critical order-concordance card that offers to replace the draft', async () => {
     const draft = draftMedicationRequest(pid, 'draft-1', 'Alecensa 150 mg capsule', '1727455');
@@ -586,15 +914,8 @@ describe('order-select and order-sign', () => {
     const alk = alkG1202rRecord('p-ix');
     alk.push(medicationRequestFixture('p-ix', 'rifampin', 'rifampin 600 MG Oral Capsule', undefined));
     const draft = draftMedicationRequest('p-ix', 'draft-l', 'lorlatinib 100 mg tablet', '2103164');
-    const body = hookBody(
-      'order-select',
-      'p-ix',
-      { prefetch: prefetchFor(alk, 'p-ix') },
-      { selections: ['MedicationRequest/draft-l'], draftOrders: drafts(draft) },
-    );
-    const res = await post(makeApp(), '/cds-services/alk-ros1-order-select', body);
-    expectConformingCards(res.body, 'p-ix');
-    const card = (res.body.cards as Card[]).find((c) => topic(c) === 'drug-interaction');
+    const cards = await selectDraft('p-ix', alk, draft);
+    const card = cards.find((c) => topic(c) === 'drug-interaction');
     expect(card?.indicator).toBe('critical');
     expect(card?.summary).toMatch(/Lorlatinib: interaction with rifampin/);
     expect(card?.detail).toMatch(/Contraindicated with strong CYP3A inducers/);
@@ -604,15 +925,8 @@ describe('order-select and order-sign', () => {
     const alk = alkG1202rRecord('p-tac');
     alk.push(medicationRequestFixture('p-tac', 'tacrolimus', 'Prograf (tacrolimus) 1 mg capsule', undefined));
     const draft = draftMedicationRequest('p-tac', 'draft-t', 'lorlatinib 100 mg tablet', '2103164');
-    const body = hookBody(
-      'order-select',
-      'p-tac',
-      { prefetch: prefetchFor(alk, 'p-tac') },
-      { selections: ['MedicationRequest/draft-t'], draftOrders: drafts(draft) },
-    );
-    const res = await post(makeApp(), '/cds-services/alk-ros1-order-select', body);
-    expectConformingCards(res.body, 'p-tac');
-    const card = (res.body.cards as Card[]).find((c) => topic(c) === 'drug-interaction');
+    const cards = await selectDraft('p-tac', alk, draft);
+    const card = cards.find((c) => topic(c) === 'drug-interaction');
     expect(card?.indicator).toBe('warning');
     expect(card?.summary).toMatch(/Lorlatinib: interaction with Prograf \(tacrolimus\)/);
     expect(card?.detail).toMatch(/moderate CYP3A inducer: the level of this drug falls/);
@@ -692,18 +1006,60 @@ describe('order-select and order-sign', () => {
       'Alunbrig (brigatinib) 180 mg tablet',
       undefined,
     );
-    const body = hookBody(
-      'order-select',
-      'p-dil',
-      { prefetch: prefetchFor(alk, 'p-dil') },
-      { selections: ['MedicationRequest/draft-b'], draftOrders: drafts(draft) },
-    );
-    const res = await post(makeApp(), '/cds-services/alk-ros1-order-select', body);
-    expectConformingCards(res.body, 'p-dil');
-    const card = (res.body.cards as Card[]).find((c) => topic(c) === 'drug-interaction');
+    const cards = await selectDraft('p-dil', alk, draft);
+    const card = cards.find((c) => topic(c) === 'drug-interaction');
     expect(card?.indicator).toBe('warning');
     expect(card?.detail).toMatch(/moderate CYP3A inhibitor.*about 40 %/);
     expect(card?.detail).toMatch(/causes bradycardia/);
+  });
+
+  it('QTc exactly 500 ms, crizotinib (QT-prolonging) drafted for an ALK+ TKI-naive patient → critical pre-therapy card naming the QTc; alectinib drafted instead → the same QTc only a warning', async () => {
+    const pid = 'p-qtc500';
+    const record = alkNaiveRecord(pid, { qtc: 500 });
+    const criz = await selectDraft(
+      pid,
+      record,
+      draftMedicationRequest(pid, 'draft-criz', 'crizotinib 250 MG Oral Capsule', '1148495'),
+    );
+    const checks = criz.find((c) => topic(c) === 'pretherapy-checks');
+    expect(checks?.indicator).toBe('critical');
+    expect(checks?.summary).toBe('Before Crizotinib: abnormal: ECG: QTc');
+    expect(checks?.detail).toMatch(/\*\*ECG: QTc: abnormal\.\*\* QTc 500 ms on [\d-]+ \\\(≥ 500 ms\\\)/);
+
+    // Alectinib does not prolong QT: 500 ms is above the 470 ms warning bound, never critical.
+    const alec = await selectDraft(
+      pid,
+      record,
+      draftMedicationRequest(pid, 'draft-alec', 'Alecensa 150 MG Oral Capsule', undefined),
+    );
+    const alecChecks = alec.find((c) => topic(c) === 'pretherapy-checks');
+    expect(alecChecks?.indicator).toBe('warning');
+    expect(alecChecks?.summary).toBe('Before Alectinib: abnormal: ECG: QTc');
+    expect(alecChecks?.detail).toMatch(/QTc 500 ms on [\d-]+ \\\(\\> 470 ms\\\)/);
+    expect(alec.filter((c) => c.indicator === 'critical')).toEqual([]);
+  });
+
+  it('alectinib signed, no prefetch, heart rate and blood pressure never recorded → pre-therapy card: heart rate missing, blood pressure missing; the 12-lead ECG the heart-rate check orders is offered', async () => {
+    const pid = 'p-vitals';
+    const record = alkNaiveRecord(pid, { omit: ['heart-rate', 'systolic-bp', 'diastolic-bp'] });
+    const draft = draftMedicationRequest(
+      pid,
+      'draft-alc',
+      'alectinib 150 MG Oral Capsule [Alecensa]',
+      '1727455',
+    );
+    const cards = await selectDraft(pid, record, draft, 'order-sign', { viaFhirServer: true });
+    const checks = cards.find((c) => topic(c) === 'pretherapy-checks');
+    expect(checks?.summary).toBe('Before Alectinib: missing: Heart rate, Blood pressure');
+    expect(checks?.detail).toMatch(/\*\*Heart rate: missing\.\*\* Heart rate: no result on file/);
+    expect(checks?.detail).toMatch(
+      /\*\*Blood pressure: missing\.\*\* Systolic blood pressure: no result on file\. Diastolic blood pressure: no result on file/,
+    );
+    expect(checks?.indicator).toBe('info');
+    // checks.json: the heart-rate check orders a 12-lead ECG; blood pressure has no order to draft.
+    expect(checks?.suggestions?.map((s) => s.actions.map((a) => (a.resource as any).code.coding[0]))).toEqual(
+      [[{ system: 'http://loinc.org', code: '34534-8', display: '12 lead EKG panel' }]],
+    );
   });
 
   it('fhirAuthorization scopes in SMART v1 and v2 syntax are both accepted', async () => {

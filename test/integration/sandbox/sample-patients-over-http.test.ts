@@ -304,6 +304,50 @@ describe('carbamazepine (a strong CYP3A inducer named by medicationReference onl
   });
 });
 
+describe('the reason on the card, not only its severity', () => {
+  const chartFor = (id: string) => chartOf(SAMPLE_CATALOG.find((e) => e.id === id) as SampleCatalogEntry);
+  const replacements = (card: Card | undefined) =>
+    (card?.suggestions ?? []).map(
+      (s) => (s.actions?.[0]?.resource?.medicationCodeableConcept as { text?: string } | undefined)?.text,
+    );
+
+  it.each(modes)(
+    'alk-after-crizotinib: ensartinib drafted → order-concordance warning that it is indicated only without a prior ALK inhibitor, naming crizotinib; alectinib or lorlatinib offered, %s',
+    async (_m, withPrefetch) => {
+      const cards = await selectDrug(chartFor('alk-after-crizotinib'), 'ensartinib', withPrefetch);
+      const card = cards.find((c) => topicOf(c) === 'order-concordance');
+      expect(card?.indicator, cardText(cards)).toBe('warning');
+      expect(card?.detail).toMatch(
+        /Ensartinib is indicated only for ALK-positive NSCLC that has not received an ALK inhibitor .*This patient has had Crizotinib \\\(Xalkori\\\)\./,
+      );
+      expect(replacements(card)).toEqual(['alectinib', 'lorlatinib']);
+    },
+  );
+
+  it.each(modes)(
+    'ros1-g2032r: the therapy card avoids lorlatinib for G2032R, and lorlatinib drafted → resistance-mutation warning with repotrectinib or taletrectinib offered, %s',
+    async (_m, withPrefetch) => {
+      const chart = chartFor('ros1-g2032r');
+      const view = await callHook('patient-view', chart, patientViewContext(chart), withPrefetch);
+      const therapy = view.find((c) => topicOf(c) === 'therapy-selection');
+      expect(therapy?.detail).toMatch(
+        /\*\*Avoid\*\*[\s\S]*- \*\*Lorlatinib \(Lorbrena\)\*\*: No activity against ROS1 G2032R\./,
+      );
+      const { preferred, other } = optionsOf(therapy);
+      expect([...preferred, ...other]).not.toContain('lorlatinib');
+
+      const cards = await selectDrug(chart, 'lorlatinib', withPrefetch);
+      const card = cards.find((c) => topicOf(c) === 'order-concordance');
+      expect(card?.indicator, cardText(cards)).toBe('warning');
+      expect(card?.summary).toMatch(/^Resistance mutation on file: Lorlatinib unlikely to work/);
+      expect(card?.detail).toMatch(
+        /Lorlatinib \\\(Lorbrena\\\) in ROS1-positive NSCLC: No activity against ROS1 G2032R\./,
+      );
+      expect(replacements(card)).toEqual(['repotrectinib', 'taletrectinib']);
+    },
+  );
+});
+
 describe('an EHR whose medication searches fail', () => {
   const ehr = medicationsFail.state;
   const throughProxy = (req: CdsRequest): CdsRequest => ({ ...req, fhirServer: ehr.base });

@@ -115,6 +115,47 @@ const scenarios: Scenario[] = [
     ],
   },
   {
+    name: 'taletrectinib drafted with itraconazole active (ROS1+) → warning: a strong CYP3A inhibitor raises its level; avoid',
+    record: ros1({ activeMedications: [med('itraconazole', 'itraconazole 100 mg capsule')] }),
+    drafts: ['taletrectinib'],
+    expect: [
+      {
+        topic: 'drug-interaction',
+        code: 'interaction',
+        severity: 'warning',
+        message:
+          /Taletrectinib is a CYP3A substrate: a strong CYP3A inhibitor raises its level .*Avoid the combination/,
+      },
+    ],
+  },
+  {
+    name: 'taletrectinib drafted with efavirenz active (ROS1+) → warning: a moderate CYP3A inducer lowers its level; avoid',
+    record: ros1({ activeMedications: [med('efavirenz', 'Sustiva 600 mg tablet')] }),
+    drafts: ['taletrectinib'],
+    expect: [
+      {
+        topic: 'drug-interaction',
+        code: 'interaction',
+        severity: 'warning',
+        message: /A moderate CYP3A inducer lowers the taletrectinib level .*Avoid the combination/,
+      },
+    ],
+  },
+  {
+    name: 'taletrectinib (QT-prolonging) drafted with escitalopram active (ROS1+) → warning: avoid, or check ECG and electrolytes more often',
+    record: ros1({ activeMedications: [med('escitalopram', 'escitalopram 10 mg tablet')] }),
+    drafts: ['taletrectinib'],
+    expect: [
+      {
+        topic: 'drug-interaction',
+        code: 'interaction',
+        severity: 'warning',
+        message:
+          /Taletrectinib prolongs QTc: avoid other QT-prolonging drugs; .*check ECG and electrolytes more often/,
+      },
+    ],
+  },
+  {
     name: "famotidine drafted for a patient on taletrectinib → warning from the new drug's side",
     record: ros1({ activeMedications: [med('taletrectinib', 'Ibtrozi 200 mg capsule')], therapies: [] }),
     drafts: ['famotidine'],
