@@ -33,10 +33,13 @@ export function interactionCards(a: Assessment, ctx: CardContext): Card[] {
   return [...byDrug.entries()].map(([drug, group]) => {
     const sorted = [...group].sort((x, y) => SEVERITY_RANK[y.severity] - SEVERITY_RANK[x.severity]);
     const worst = sorted[0] as InteractionFinding;
-    const agents = (severity: Severity) =>
-      sorted.filter((i) => i.severity === severity).map((i) => generic(i.agent));
+    // A drug in two classes (clarithromycin: CYP3A inhibitor and QT-prolonging) gives a TKI two
+    // findings: name each TKI once, under its worst severity.
+    const agents = (severity: Severity) => [
+      ...new Set(sorted.filter((i) => i.severity === severity).map((i) => generic(i.agent))),
+    ];
     const critical = agents('critical');
-    const warning = agents('warning');
+    const warning = agents('warning').filter((name) => !critical.includes(name));
     const parts = [
       critical.length ? `avoid ${critical.join(', ')}` : '',
       warning.length ? `caution with ${warning.join(', ')}` : '',

@@ -475,6 +475,10 @@ describe('current medications at patient-view: one interaction card per drug', (
       expect.stringMatching(/strong CYP3A inhibitor\\\): .*raises its level/),
       expect.stringMatching(/QT-prolonging drug\\\): Taletrectinib prolongs QTc/),
     ]);
+    // Two findings for one TKI (two classes) name it once in the headline, and every TKI fits.
+    const named = (clarithromycin?.summary ?? '').replace(/^[^:]*: caution with /, '').split(', ');
+    expect(named).toEqual([...new Set(named)]);
+    expect(clarithromycin?.summary).toMatch(/Taletrectinib/);
 
     const diltiazem = cardFor(/^Cardizem LA 120 MG/);
     expect(diltiazem?.indicator).toBe('warning');
