@@ -90,6 +90,8 @@ function replaceSuggestions(
   );
 }
 
+const GENERIC_CODES: ReadonlySet<OrderFinding['code']> = new Set(['not-listed', 'not-preferred']);
+
 export function orderCards(
   findings: readonly OrderFinding[],
   drafts: readonly DraftOrder[],
@@ -119,9 +121,14 @@ export function orderCards(
       if (card) cards.push(card);
       continue;
     }
-    const worst = [...group].sort(
-      (a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity],
-    )[0] as OrderFinding;
+    // Worst first; at equal severity the specific reason (a label restriction, a resistance
+    // mutation) heads the card before "not among the options", which only says where it is not listed.
+    const ranked = [...group].sort(
+      (a, b) =>
+        SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+        Number(GENERIC_CODES.has(a.code)) - Number(GENERIC_CODES.has(b.code)),
+    );
+    const worst = ranked[0] as OrderFinding;
     const uuid = stableUuid(ctx.hookInstance, ctx.serviceId, key);
     const evidence = [...new Set(group.flatMap((f) => f.evidence))];
     const alternatives = [...new Set(group.flatMap((f) => f.alternatives))].filter((a) => a !== first.drug);
@@ -151,7 +158,7 @@ export function orderCards(
       summary: summary(headline(worst, draft, gene ?? 'ALK/ROS1')),
       detail: [
         `Draft order: **${md(draft.display)}**.`,
-        group
+        ranked
           .map(
             (f) =>
               `- ${md(f.message)}${f.interaction && !f.interaction.verified ? ' *(label wording not verified)*' : ''}`,

@@ -317,6 +317,10 @@ describe('the reason on the card, not only its severity', () => {
       const cards = await selectDrug(chartFor('alk-after-crizotinib'), 'ensartinib', withPrefetch);
       const card = cards.find((c) => topicOf(c) === 'order-concordance');
       expect(card?.indicator, cardText(cards)).toBe('warning');
+      // The label's restriction heads the card, before the situation it is not listed for.
+      expect(card?.summary).toMatch(/^Ensartinib is indicated only without a prior ALK inhibitor/);
+      // The situation is named as the knowledge base spells it (ALK, TKI, CNS in capitals).
+      expect(card?.detail).toMatch(/not among the options for ALK-positive/);
       expect(card?.detail).toMatch(
         /Ensartinib is indicated only for ALK-positive NSCLC that has not received an ALK inhibitor .*This patient has had Crizotinib \\\(Xalkori\\\)\./,
       );
