@@ -12,6 +12,7 @@ import type { Sandbox } from '../../sandbox/server.ts';
 import {
   hasChromium,
   launchChromium,
+  sandboxLaunchUrl,
   startSandboxWithApp,
   waitForOutcome,
   warnIfNoChromium,
@@ -80,14 +81,8 @@ describe('the app behind a SMART-launcher-style proxy', () => {
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
       const page = await context.newPage();
 
-      const launch = (await (
-        await fetch(`${sandbox.base}/sandbox/api/launch`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ patientId }),
-        })
-      ).json()) as { launchUrl: string };
-      const direct = await assessmentOf(page, launch.launchUrl, `${sandbox.base}/fhir`);
+      const launchUrl = await sandboxLaunchUrl(sandbox.base, patientId);
+      const direct = await assessmentOf(page, launchUrl, `${sandbox.base}/fhir`);
 
       const before = proxy.upstreamRequests.length;
       const viaProxy = await assessmentOf(
@@ -143,16 +138,10 @@ describe('the app behind a SMART-launcher-style proxy', () => {
       await page.getByRole('heading', { name: 'This launch cannot be used' }).waitFor({ timeout: 30_000 });
       expect(await page.locator('main').innerText()).toMatch(/unknown or expired launch/);
 
-      const launch = (await (
-        await fetch(`${sandbox.base}/sandbox/api/launch`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ patientId: 'alk-naive' }),
-        })
-      ).json()) as { launchUrl: string };
-      await page.goto(launch.launchUrl);
+      const launchUrl = await sandboxLaunchUrl(sandbox.base, 'alk-naive');
+      await page.goto(launchUrl);
       expect(await waitForOutcome(page, 45_000)).toBe('summary');
-      await page.goto(launch.launchUrl);
+      await page.goto(launchUrl);
       await page.getByRole('heading', { name: 'This launch cannot be used' }).waitFor({ timeout: 30_000 });
       await page.close();
     },

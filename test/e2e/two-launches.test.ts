@@ -18,6 +18,7 @@ import {
   hasChromium,
   launchChromium,
   SHOTS,
+  sandboxLaunchUrl,
   startSandboxWithApp,
   warnIfNoChromium,
 } from './support/browser.ts';
@@ -102,16 +103,7 @@ describe('two concurrent SMART launches in one browser', () => {
     remove();
   });
 
-  /** The sandbox EHR's launch API: a fresh launch URL (`iss` + `launch`) for this patient. */
-  async function launchUrl(patientId: string): Promise<string> {
-    const res = await fetch(`${sandbox?.base}/sandbox/api/launch`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ patientId }),
-    });
-    expect(res.status).toBe(200);
-    return ((await res.json()) as { launchUrl: string }).launchUrl;
-  }
+  const launchUrl = (patientId: string) => sandboxLaunchUrl(sandbox?.base ?? '', patientId);
 
   it.skipIf(!hasChromium)(
     'two tabs of one browser context, each launched for a different patient and reloaded',

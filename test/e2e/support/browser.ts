@@ -75,3 +75,14 @@ export async function startSandboxWithApp(
   });
   return { sandbox, remove: built.remove };
 }
+
+/** The sandbox EHR's launch API: a fresh launch URL (`iss` + `launch`) for this patient. */
+export async function sandboxLaunchUrl(base: string, patientId: string): Promise<string> {
+  const res = await fetch(`${base}/sandbox/api/launch`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ patientId }),
+  });
+  if (res.status !== 200) throw new Error(`the sandbox launch API answered ${res.status}`);
+  return ((await res.json()) as { launchUrl: string }).launchUrl;
+}
