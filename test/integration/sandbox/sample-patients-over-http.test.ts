@@ -236,6 +236,13 @@ describe.each(modes)('every sample patient over HTTP, %s', (_mode, withPrefetch)
       const card = ixCards.find((c) => c.summary.toLowerCase().includes(drug));
       expect(card?.indicator, `${drug}: ${cardText(ixCards)}`).toBe(severity);
     }
+    // Said once: a warning or critical interaction is on its own card, not repeated on the therapy card.
+    const therapyDetail = view.find((c) => topicOf(c) === 'therapy-selection')?.detail ?? '';
+    const ixMessages = ixCards.flatMap((c) =>
+      (c.detail ?? '').split('\n').flatMap((l) => /^- \*\*[^*]+\*\*: (.+)$/.exec(l)?.[1] ?? []),
+    );
+    expect(ixMessages.length).toBeGreaterThanOrEqual(interacting.size);
+    for (const message of ixMessages) expect(therapyDetail).not.toContain(message);
 
     // Order-select with each drug the catalog names, drafted as the EHR page drafts it.
     for (const [drug, findings] of Object.entries(exp.orders ?? {})) {
