@@ -57,7 +57,7 @@ export function therapySelectionCard(a: Assessment, ctx: CardContext): Card | un
     ]),
   ];
   const detail = [
-    `**${kbText(rec.situation.label)}** (rule \`${rec.situation.rule}\`). Biomarker: ${a.biomarkers[a.driver].reasons.map(md).join(' ')}`,
+    `**${kbText(rec.situation.label)}**. Biomarker: ${a.biomarkers[a.driver].reasons.map(md).join(' ')}`,
     rec.notes.length ? `**Notes**: ${rec.notes.map(kbText).join(' ')}` : '',
     rec.preferred.length
       ? `**Preferred**\n\n${rec.preferred.map((o) => optionLine(o, a, ctx)).join('\n')}`

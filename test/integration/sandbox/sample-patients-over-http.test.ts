@@ -105,8 +105,8 @@ afterAll(async () => {
 });
 
 const topicOf = (c: Card) => c.source.topic?.code;
-/** Words a clinician must never read on a card: the knowledge base's internal document names. */
-const INTERNAL_WORDS = /\bseeds?\b|\bspec\b|specification|\.txt\b|\bS00\d\b/i;
+/** Words a clinician must never read on a card: internal document names and the engine's rule ids. */
+const INTERNAL_WORDS = /\bseeds?\b|\bspec\b|specification|\.txt\b|\bS00\d\b|\(rule `/i;
 const cardText = (cards: readonly Card[]) => cards.map((c) => `${c.summary}\n${c.detail ?? ''}`).join('\n');
 const sorted = (xs: Iterable<string>) => [...xs].sort();
 
