@@ -4,7 +4,7 @@
  */
 import { hash } from 'node:crypto';
 import type { CheckOrder } from '../../src/core/model.ts';
-import type { Knowledge } from '../../src/knowledge/index.ts';
+import { type Knowledge, labelAsOf } from '../../src/knowledge/index.ts';
 import type { Card, Link, Suggestion } from '../schemas.ts';
 
 export const TOPIC_SYSTEM = 'urn:alk-ros1-cds:topic';
@@ -116,7 +116,7 @@ function citationLine(kb: Knowledge, id: string): string | undefined {
   if (hit !== undefined) return hit;
   const e = kb.evidence.get(id);
   if (!e) return undefined;
-  const where = [e.section, e.citation].filter(Boolean).join('; ');
+  const where = [e.section, e.citation, labelAsOf(kb, id)].filter(Boolean).join('; ');
   const title = e.url ? `[${kbText(e.title)}](${e.url})` : kbText(e.title);
   const summaryText = e.summary ? ` ${kbText(e.summary)}` : '';
   const flag = e.verified ? '' : ' *(not verified against the primary source)*';

@@ -72,7 +72,14 @@ export function pretherapyCard(
       open
         .map(
           (c) =>
-            `- **${kbText(c.name)}: ${STATE_WORDS[c.state]}.** ${c.readings.map((r) => md(r.why)).join(' ')}`,
+            `- **${kbText(c.name)}: ${STATE_WORDS[c.state]}.** ${c.readings.map((r) => md(r.why)).join(' ')}${(
+              c.doseNotes ?? []
+            )
+              .map(
+                (n) =>
+                  ` Dose per label (${generic(n.agent)}): ${kbText(n.text)}${n.verified ? '' : ' (label wording not yet verified)'}`,
+              )
+              .join('')}`,
         )
         .join('\n'),
       `Look-back windows: ${open.map((c) => `${kbText(c.name)} ${c.windowDays} days`).join('; ')}.`,
@@ -98,8 +105,15 @@ export function mergeChecks(lists: CheckStatus[][]): CheckStatus[] {
   const byId = new Map<string, CheckStatus>();
   for (const c of lists.flat()) {
     const seen = byId.get(c.check);
-    if (!seen || rank[c.state] > rank[seen.state] || (c.state === seen.state && c.severity === 'critical'))
-      byId.set(c.check, c);
+    const chosen =
+      !seen || rank[c.state] > rank[seen.state] || (c.state === seen.state && c.severity === 'critical')
+        ? c
+        : seen;
+    // Each agent's label dose rule is kept whichever agent's status is shown.
+    const doseNotes = [...(seen?.doseNotes ?? []), ...(c.doseNotes ?? [])].filter(
+      (n, i, all) => all.findIndex((x) => x.agent === n.agent && x.text === n.text) === i,
+    );
+    byId.set(c.check, doseNotes.length ? { ...chosen, doseNotes } : chosen);
   }
   return [...byId.values()];
 }

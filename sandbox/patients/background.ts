@@ -23,7 +23,7 @@
  * (the longest look-back window, 180 days for LVEF, plus 30) before the anchor. Such old values can
  * make a check "stale" when the story has nothing newer, never "current" or "abnormal". More recent
  * visits carry only analytes no check reads (blood counts, sodium, chloride, bicarbonate, urea,
- * creatinine, eGFR, weight, temperature, SpO2...). Analytes the story must control (LVEF, QTc, uric acid,
+ * weight, temperature, SpO2...); creatinine and eGFR, read by the renal check, are old ones only. Analytes the story must control (LVEF, QTc, uric acid,
  * magnesium, CK, lipase, lipids, HbA1c, hCG) are never generated here at all.
  */
 import checksData from '../../src/knowledge/data/checks.json' with { type: 'json' };
@@ -39,7 +39,9 @@ const INTERPRETATION = 'http://terminology.hl7.org/CodeSystem/v3-ObservationInte
 
 /** Codes whose results would feed a pre-therapy check: only old ones are generated. */
 export const CHECK_ANALYTE_CODES: ReadonlySet<string> = new Set([
-  ...checksData.analytes.flatMap((a) => a.codes.map((c) => c.code)),
+  // Body weight only scales a creatinine clearance (it never makes a check current alone), and
+  // every chart has recent weights.
+  ...checksData.analytes.filter((a) => a.id !== 'body-weight').flatMap((a) => a.codes.map((c) => c.code)),
   ...codesData.vitalSignPanels.map((c) => c.code),
   // SI codes of check analytes: not read by the knowledge base, but clinically the same results.
   '14749-6',

@@ -29,6 +29,7 @@ import alkCarbamazepine from './alk-carbamazepine.json' with { type: 'json' };
 import alkG1202r from './alk-g1202r.json' with { type: 'json' };
 import alkLongQtc from './alk-long-qtc.json' with { type: 'json' };
 import alkNaive from './alk-naive.json' with { type: 'json' };
+import alkRenalImpairment from './alk-renal-impairment.json' with { type: 'json' };
 import alkRos1Negative from './alk-ros1-negative.json' with { type: 'json' };
 import { backgroundResources } from './background.ts';
 import catalogJson from './catalog.json' with { type: 'json' };
@@ -149,6 +150,7 @@ export const SAMPLE_BUNDLES: Readonly<Record<string, BundleJson>> = Object.fromE
       ['ros1-low-lvef.json', ros1LowLvef],
       ['ros1-urate-stale-echo.json', ros1UrateStaleEcho],
       ['alk-carbamazepine.json', alkCarbamazepine],
+      ['alk-renal-impairment.json', alkRenalImpairment],
       ['alk-alecensa-epic-refs.json', alkAlecensaEpicRefs],
       ['alk-after-pembrolizumab.json', alkAfterPembrolizumab],
     ] as [string, unknown][]

@@ -11,7 +11,7 @@ import { LocalTherapy, Notices } from './components/LocalTherapy.tsx';
 import { PatientBanner } from './components/PatientBanner.tsx';
 import { PretherapyChecks } from './components/PretherapyChecks.tsx';
 import { Recommendations } from './components/Recommendations.tsx';
-import { TherapyTimeline } from './components/TherapyTimeline.tsx';
+import { lineStatus, TherapyTimeline } from './components/TherapyTimeline.tsx';
 import { formatDate, METHOD_LABEL, STATUS_LABEL } from './format.ts';
 import { type Ready, useAssessment } from './hooks/use-assessment.ts';
 import type { SmartClient } from './smart/load-patient-data.ts';
@@ -59,7 +59,7 @@ function AtAGlance({ a }: { a: Assessment }) {
                 Could not check: the medication record could not be read completely
               </strong>
             ) : (
-              `${a.therapy.tkiNaive ? 'TKI-naive' : `Progressed on ${a.therapy.progressedOn.join(', ')}`}; line ${a.therapy.lineNumber} next`
+              lineStatus(a.therapy)
             )}
           </dd>
         </div>

@@ -54,7 +54,7 @@ export function evaluate(snapshot: PatientSnapshot, kb: Knowledge, options: Eval
   const driver: Gene | null = positive.length === 1 ? (positive[0] as Gene) : null;
 
   const disease = summariseDisease(snapshot);
-  const therapy = summariseTherapy(snapshot.therapies, snapshot.dataGaps);
+  const therapy = summariseTherapy(snapshot.therapies, snapshot.dataGaps, config);
   notices.push(...disease.notices, ...therapy.notices);
 
   const recommendation = driver

@@ -106,6 +106,15 @@ export interface CnsFinding {
 
 export type Tristate = 'yes' | 'no' | 'unknown';
 
+/** Severe kidney disease or dialysis on the problem list: a hint for the renal check, never a value. */
+export interface KidneyFinding {
+  kind: 'severe-ckd' | 'dialysis';
+  clinicalStatus: ConditionClinicalStatus;
+  display: string;
+  date?: IsoDate;
+  sources: Sources;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Biomarkers
 // ---------------------------------------------------------------------------------------------
@@ -214,6 +223,8 @@ export interface Measurement {
   call?: 'positive' | 'negative';
   /** Set when the value could not be read or converted; the rules then say so. */
   unreadable?: string;
+  /** How a computed value was reached (Cockcroft-Gault: which creatinine, age, sex and weight). */
+  derivedFrom?: string;
   date?: IsoDate;
   status: ResultStatus;
   interpretation?: Interpretation;
@@ -231,6 +242,8 @@ export interface PatientSnapshot {
   nsclc?: NsclcDiagnosis;
   cns: CnsFinding[];
   oligometastatic: Tristate;
+  /** Severe chronic kidney disease / dialysis from the problem list (absent: none found). */
+  kidney?: KidneyFinding[];
   biomarkers: BiomarkerResult[];
   therapies: TherapyLine[];
   activeMedications: ActiveMedication[];
@@ -263,6 +276,8 @@ export interface EvaluateConfig {
   resistanceTestSlackDays: number;
   /** Site override of the knowledge base's immunotherapy-to-TKI window (guidance.afterImmunotherapy), in days. */
   immunotherapyToTkiWindowDays?: number;
+  /** Systemic agents started within this many days of a regimen's first start are one regimen (one line). */
+  regimenStartWindowDays: number;
 }
 
 export const DEFAULT_CONFIG: EvaluateConfig = {
@@ -271,6 +286,7 @@ export const DEFAULT_CONFIG: EvaluateConfig = {
   thresholds: {},
   reproductivePotentialMaxAge: 55,
   resistanceTestSlackDays: 30,
+  regimenStartWindowDays: 14,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -381,6 +397,15 @@ export interface CheckStatus {
   /** Orders to suggest for what is missing, stale or could not be checked (none for vital signs). */
   orders: CheckOrder[];
   evidence: string[];
+  /** The label's dose rule per agent when the check is abnormal (renal or hepatic impairment). */
+  doseNotes?: DoseNote[];
+}
+
+export interface DoseNote {
+  agent: string;
+  text: string;
+  evidence: string[];
+  verified: boolean;
 }
 
 export interface CheckOrder {
@@ -475,10 +500,50 @@ export interface Notice {
   sources: Sources;
 }
 
-export interface TherapyHistorySummary {
+/**
+ * One line of therapy: the systemic agents started together (within `regimenStartWindowDays` of the
+ * regimen's first start), e.g. carboplatin + pemetrexed + pembrolizumab. A TKI is always a regimen of
+ * its own; non-systemic drugs are never part of one.
+ */
+export interface Regimen {
+  /** Line number: 1 + regimens started before it that ended in (or with presumed) progression. */
+  number: number;
+  /** Knowledge-base agent ids of its recognised agents, in order of start. */
+  agents: string[];
+  /** One name per agent (agent id, or the record's words when unrecognised), in order of start. */
+  displays: string[];
+  start?: IsoDate;
+  /** Latest end of its agents; absent while any agent continues. */
+  end?: IsoDate;
+  /** Active while any agent continues. */
+  status: 'active' | 'ended' | 'unknown';
+  /**
+   * Some agents stopped while others continued (carboplatin stopped; pemetrexed + pembrolizumab go
+   * on): since when, and the names of the agents that continued.
+   */
+  maintenance?: { since?: IsoDate; displays: string[] };
+  /** Progression on any of its agents (recorded or presumed). */
+  progressed: boolean;
+  /** The progression rests only on an agent ended with no reason recorded. */
+  presumedProgression: boolean;
+  progressionDate?: IsoDate;
+  /** Its per-agent records. */
   lines: TherapyLine[];
+}
+
+export interface TherapyHistorySummary {
+  /** Per agent (failed agents, interactions read these). */
+  lines: TherapyLine[];
+  /** Per regimen (line of therapy), in order of start. */
+  regimens: Regimen[];
   current?: TherapyLine;
-  /** 1 + prior lines that ended in (or with presumed) progression. */
+  /** The regimen given now (active), if any. */
+  currentRegimen?: Regimen;
+  /**
+   * The line the recommendation applies to: 1 + regimens that progressed (recorded, or presumed
+   * when ended with no reason). A patient on a regimen that has not progressed (maintenance
+   * included) is on that regimen's line; after progression it is the next line.
+   */
   lineNumber: number;
   /** No ALK/ROS1 TKI progressed on yet. */
   tkiNaive: boolean;

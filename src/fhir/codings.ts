@@ -140,6 +140,8 @@ export function indexOf(kb: FhirKnowledge): CodeIndex {
   addSet('brainBodySites', cond.brainBodySites);
   addSet('meningesBodySites', cond.meningesBodySites);
   addSet('historyOfMetastatic', [cond.historyOfMetastaticCancer]);
+  addSet('kidneySevere', cond.kidneySevere);
+  addSet('kidneyDialysis', cond.kidneyDialysis);
   addSet('stageObservations', codes.stageObservations);
   addSet('fusionChangeTypes', codes.genomics.fusionChangeTypes);
   addSet('copyNumberChangeTypes', codes.genomics.copyNumberChangeTypes);

@@ -17,6 +17,7 @@ import type {
   CnsSite,
   ConditionClinicalStatus,
   Histology,
+  KidneyFinding,
   NsclcDiagnosis,
   Stage,
   Tristate,
@@ -51,6 +52,7 @@ export interface DiseaseFindings {
   oligometastatic: Tristate;
   /** Condition references of CNS metastases, so a progression with that focus reads as CNS. */
   cnsConditionRefs: Set<string>;
+  kidney: KidneyFinding[];
 }
 
 const STAGE_ORDER: Record<Stage, number> = { unknown: 0, I: 1, II: 2, III: 3, IV: 4 };
@@ -231,6 +233,19 @@ function lesionCountFrom(text: string): number | undefined {
   return m?.[1] ? Number(m[1]) : undefined;
 }
 
+const DIALYSIS_WORDS = /\b(dialysis|ha?emodialysis|peritoneal dialysis|CKD\s*(stage\s*)?5D)\b/i;
+const SEVERE_CKD_WORDS =
+  /\b(end[- ]stage (renal|kidney) disease|ESRD|ESKD|(chronic kidney disease|CKD),?\s*stage\s*(4|5|IV|V)\b|CKD\s*(G?4|G?5|IV|V)\b)/i;
+
+/** Severe CKD or dialysis (codes first, then words): a hint for the renal check. */
+function kidneyKindOf(kb: FhirKnowledge, c: AnyResource): KidneyFinding['kind'] | undefined {
+  if (inSet(kb, c.code, 'kidneyDialysis')) return 'dialysis';
+  const text = conceptText(c.code);
+  if (DIALYSIS_WORDS.test(text) && !/\bno(t on)? dialysis\b/i.test(text)) return 'dialysis';
+  if (inSet(kb, c.code, 'kidneySevere') || SEVERE_CKD_WORDS.test(text)) return 'severe-ckd';
+  return undefined;
+}
+
 function conditionWords(c: AnyResource): string {
   return joinText(
     conceptText(c.code),
@@ -247,6 +262,7 @@ export function extractDisease(input: DiseaseInput): DiseaseFindings {
   const cnsConditionRefs = new Set<string>();
   let metastatic = false;
   let oligo: Tristate = 'unknown';
+  const kidney: KidneyFinding[] = [];
 
   for (const c of conditions) {
     const rejected = verificationRejected(c);
@@ -258,6 +274,19 @@ export function extractDisease(input: DiseaseInput): DiseaseFindings {
       continue;
     }
     const status = clinicalStatus(c);
+    const kidneyKind = kidneyKindOf(kb, c);
+    if (kidneyKind) {
+      const k: KidneyFinding = {
+        kind: kidneyKind,
+        clinicalStatus: status,
+        display: conceptLabel(c.code) || kidneyKind,
+        sources: [refOf(c)],
+      };
+      const d = onset(c);
+      if (d) k.date = d;
+      kidney.push(k);
+      continue;
+    }
     const words = conditionWords(c);
     oligo = oligoFrom(words, oligo);
     const site = cnsSiteOf(kb, c);
@@ -314,7 +343,13 @@ export function extractDisease(input: DiseaseInput): DiseaseFindings {
   }
 
   const nsclc = buildNsclc(kb, primaries, obsStage, metastatic, notes);
-  return { ...(nsclc ? { nsclc } : {}), cns: mergeCns(cnsRaw), oligometastatic: oligo, cnsConditionRefs };
+  return {
+    ...(nsclc ? { nsclc } : {}),
+    cns: mergeCns(cnsRaw),
+    oligometastatic: oligo,
+    cnsConditionRefs,
+    kidney,
+  };
 }
 
 function oligoFrom(text: string, current: Tristate): Tristate {

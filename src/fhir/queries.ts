@@ -113,11 +113,12 @@ export function dataRequirements(kb: FhirKnowledge = getKnowledge()): DataRequir
     {
       id: 'labs',
       resourceType: 'Observation',
-      params: { category: `${OBS_CATEGORY}|laboratory`, code: tokens(codesOf('labs')), _count: '200' },
+      // 300: creatinine and eGFR come with every metabolic panel, so long charts hold many.
+      params: { category: `${OBS_CATEGORY}|laboratory`, code: tokens(codesOf('labs')), _count: '300' },
       domains: ['labs'],
       required: true,
       description:
-        'Pre-therapy laboratory checks (electrolytes, liver, CK, lipids, glucose/HbA1c, lipase/amylase, uric acid, pregnancy test) by code.',
+        'Pre-therapy laboratory checks (electrolytes, liver, CK, lipids, glucose/HbA1c, lipase/amylase, uric acid, creatinine/eGFR/creatinine clearance, pregnancy test) by code.',
     },
     {
       id: 'vital-signs',
@@ -129,7 +130,8 @@ export function dataRequirements(kb: FhirKnowledge = getKnowledge()): DataRequir
       },
       domains: ['vital-signs'],
       required: true,
-      description: 'Heart rate and blood pressure (panel 85354-9 and its systolic/diastolic codes).',
+      description:
+        'Heart rate, blood pressure (panel 85354-9 and its systolic/diastolic codes) and body weight (creatinine clearance).',
     },
     {
       id: 'cardiac-studies',

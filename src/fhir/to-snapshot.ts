@@ -195,7 +195,7 @@ export function readRecord(
 
   const disease = safe(
     'Conditions',
-    { cns: [], oligometastatic: 'unknown' as const, cnsConditionRefs: new Set<string>() },
+    { cns: [], oligometastatic: 'unknown' as const, cnsConditionRefs: new Set<string>(), kidney: [] },
     () => extractDisease({ kb, conditions: of('Condition'), observations: triage.disease, notes }),
   );
   const biomarkers = safe('Biomarker results', [], () =>
@@ -252,6 +252,7 @@ export function readRecord(
     notes,
   };
   if (disease.nsclc) snapshot.nsclc = disease.nsclc;
+  if (disease.kidney.length) snapshot.kidney = disease.kidney;
   if (!patient && !gaps.some((g) => g.domains.includes('patient'))) {
     notes.push('No Patient resource was given: age and sex are unknown.');
   }

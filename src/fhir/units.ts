@@ -40,6 +40,17 @@ const SYNONYMS: Record<string, string> = {
   'u/l': 'U/L',
   'miu/ml': 'm[IU]/mL',
   'mmol/mol': 'mmol/mol',
+  kg: 'kg',
+  kgs: 'kg',
+  lb: '[lb_av]',
+  lbs: '[lb_av]',
+  'ml/min/1.73m2': 'mL/min/{1.73_m2}',
+  'ml/min/1.73 m2': 'mL/min/{1.73_m2}',
+  'ml/min/1.73m²': 'mL/min/{1.73_m2}',
+  'ml/min/1.73 m²': 'mL/min/{1.73_m2}',
+  'ml/min/1.73_m2': 'mL/min/{1.73_m2}',
+  'ml/min/{1.73_m2}': 'mL/min/{1.73_m2}',
+  'ml/min': 'mL/min',
 };
 
 /**

@@ -142,6 +142,9 @@ export function loadKnowledge(sources: KnowledgeSources = bundledSources): Knowl
     for (const ix of agent.interactions)
       requireEvidence(ix.evidence, `agent ${agent.id} interaction ${ix.class}`);
     for (const note of agent.dosingNotes) requireEvidence(note.evidence, `agent ${agent.id} dosing note`);
+    for (const bc of agent.kind === 'tki' ? agent.baselineChecks : [])
+      if (bc.ifAbnormal)
+        requireEvidence(bc.ifAbnormal.evidence, `agent ${agent.id} check ${bc.check} dose rule`);
   }
   for (const [cls, ids] of Object.entries(interacting.classEvidence))
     requireEvidence(ids, `interaction class ${cls}`);
@@ -196,6 +199,12 @@ export function loadKnowledge(sources: KnowledgeSources = bundledSources): Knowl
   for (const [kind, entry] of Object.entries(guidance.biomarkerRules))
     requireEvidence(entry.evidence, `biomarker ${kind}`);
   requireEvidence(guidance.afterImmunotherapy.evidence, 'after-immunotherapy rule');
+  // A label section names its drug, so a card about another drug never cites it and the label's
+  // revision date can be shown with it.
+  for (const e of evidenceFile.evidence) {
+    if (e.kind === 'label' && !e.drug) problems.push(`label evidence "${e.id}" names no drug`);
+    if (e.drug && !agents.has(e.drug)) problems.push(`evidence "${e.id}" names unknown drug "${e.drug}"`);
+  }
 
   for (const { system, code, where } of allCodings({ codes, drugs, interacting, checksFile })) {
     const problem = codeProblem(system, code);
@@ -259,6 +268,24 @@ function allCodings(files: {
   for (const d of files.interacting.drugs)
     if (d.rxnorm) out.push({ system: rx, code: d.rxnorm.code, where: `drug ${d.id}` });
   return out;
+}
+
+/** The evidence ids that may be cited for `agentId`: a label section about another drug is dropped. */
+export function evidenceAbout(kb: Knowledge, ids: readonly string[], agentId: string): string[] {
+  return ids.filter((id) => {
+    const drug = kb.evidence.get(id)?.drug;
+    return drug === undefined || drug === agentId;
+  });
+}
+
+/** "US label as of 2026-01" for a label section, from its drug's recorded label version. */
+export function labelAsOf(kb: Knowledge, evidenceId: string): string | undefined {
+  const e = kb.evidence.get(evidenceId);
+  if (e?.kind !== 'label' || !e.drug) return undefined;
+  const agent = kb.agents.get(e.drug);
+  const label = agent?.kind === 'tki' ? agent.label : undefined;
+  if (!label?.asOf) return 'US label, revision date not confirmed';
+  return `US label as of ${label.asOf}${label.verified ? '' : ' (date not confirmed from the label itself)'}`;
 }
 
 let cached: Knowledge | undefined;

@@ -40,6 +40,8 @@ export const EvidenceSchema = z.object({
   summary: z.string().optional(),
   verified: z.boolean(),
   note: z.string().optional(),
+  /** The drug a label section is about: cards about another drug never cite it. */
+  drug: id.optional(),
 });
 export type Evidence = z.infer<typeof EvidenceSchema>;
 
@@ -115,6 +117,10 @@ export const CodesSchema = z.object({
     brainBodySites: z.array(CodingSchema),
     meningesBodySites: z.array(CodingSchema),
     historyOfMetastaticCancer: CodingSchema,
+    /** Chronic kidney disease stage 4-5 or end-stage renal disease: a hint for the renal check. */
+    kidneySevere: z.array(CodingSchema),
+    /** Dependence on dialysis: renal dose rules written for "not on dialysis" do not apply. */
+    kidneyDialysis: z.array(CodingSchema),
   }),
   stageObservations: z.array(CodingSchema),
   orders: z.object({
@@ -160,6 +166,8 @@ const BaselineCheckSchema = z.object({
   why: z.string().min(1),
   evidence: evidenceIds,
   verified: z.boolean(),
+  /** The label's dose rule shown when this check is abnormal (renal or hepatic impairment). */
+  ifAbnormal: z.object({ text: z.string().min(1), evidence: evidenceIds, verified: z.boolean() }).optional(),
 });
 
 const AgentBase = z.object({
@@ -171,8 +179,24 @@ const AgentBase = z.object({
   indicationEvidence: evidenceIds,
 });
 
+/** Which US label the knowledge base was checked against, and how its date is known. */
+const LabelVersionSchema = z.object({
+  setId: z
+    .string()
+    .regex(/^[0-9a-f-]{36}$/)
+    .nullable(),
+  /** Latest revision seen, YYYY-MM (null when no date could be seen). */
+  asOf: z
+    .string()
+    .regex(/^\d{4}-\d{2}$/)
+    .nullable(),
+  basis: z.string().min(1),
+  verified: z.boolean(),
+});
+
 export const TkiSchema = AgentBase.extend({
   kind: z.literal('tki'),
+  label: LabelVersionSchema,
   generation: z.union([z.literal(1), z.literal(2), z.literal(3)]),
   cnsActivity: z.enum(['high', 'moderate', 'poor']),
   cnsEvidence: evidenceIds,
@@ -265,6 +289,8 @@ export const CheckSchema = z.object({
   /** all: every non-optional analyte must be current; any: one analyte suffices. */
   require: z.enum(['all', 'any']),
   analytes: z.array(z.object({ analyte: id, optional: z.boolean().optional() })).min(1),
+  /** Problem-list findings read as hints: severe CKD is said; dialysis makes the check abnormal. */
+  hints: z.array(z.enum(['kidney-disease'])).optional(),
   orders: z.array(
     z.object({
       coding: CodingSchema,

@@ -1,5 +1,5 @@
 import type { Assessment } from '../../core/model.ts';
-import { getKnowledge } from '../../knowledge/index.ts';
+import { getKnowledge, labelAsOf } from '../../knowledge/index.ts';
 import { evidenceAnchor } from '../format.ts';
 
 /** Every evidence id the assessment cites, in order of first use. */
@@ -47,7 +47,8 @@ export function EvidenceList({ assessment }: { assessment: Assessment }) {
                   ) : (
                     e.title
                   )}
-                  {e.section ? `, ${e.section}` : ''}.
+                  {e.section ? `, ${e.section}` : ''}
+                  {labelAsOf(kb, id) ? ` (${labelAsOf(kb, id)})` : ''}.
                   {e.summary ? <span className="muted"> {e.summary}</span> : null}
                   {e.verified ? null : <em> (not yet verified)</em>}
                 </>

@@ -19,19 +19,35 @@ function CheckRow({ c }: { c: CheckStatus }) {
       </td>
       <td>
         <ul className="readings">
-          {c.readings.map((r) => (
-            <li key={r.analyte}>
-              {r.name}:{' '}
-              {r.measurement
-                ? `${r.measurement.originalValue ?? (r.measurement.value !== undefined ? `${r.measurement.value} ${r.measurement.unit ?? ''}` : (r.measurement.call ?? '—'))}, ${formatDate(r.measurement.date)}`
-                : r.state === 'could-not-check'
-                  ? 'could not check'
-                  : 'none on file'}
-              {r.threshold ? <span className="muted"> (limit {r.threshold})</span> : null}
-              {r.state === 'abnormal' ? <strong className="flag"> {r.why}</strong> : null}
-            </li>
-          ))}
+          {c.readings.map((r) =>
+            r.measurement || r.state === 'missing' || r.state === 'could-not-check' ? (
+              <li key={r.analyte}>
+                {r.name}:{' '}
+                {r.measurement
+                  ? `${r.measurement.originalValue ?? (r.measurement.value !== undefined ? `${r.measurement.value} ${r.measurement.unit ?? ''}` : (r.measurement.call ?? '—'))}, ${formatDate(r.measurement.date)}`
+                  : r.state === 'could-not-check'
+                    ? 'could not check'
+                    : 'none on file'}
+                {r.measurement?.derivedFrom ? (
+                  <span className="muted small"> ({r.measurement.derivedFrom})</span>
+                ) : null}
+                {r.threshold ? <span className="muted"> (limit {r.threshold})</span> : null}
+                {r.state === 'abnormal' ? <strong className="flag"> {r.why}</strong> : null}
+              </li>
+            ) : (
+              // A problem-list hint: no value of its own, only what it says.
+              <li key={r.analyte}>
+                {r.state === 'abnormal' ? <strong className="flag">{r.why}</strong> : r.why}
+              </li>
+            ),
+          )}
         </ul>
+        {c.doseNotes?.map((n) => (
+          <p key={n.agent} className="dose-note">
+            <strong>Dose per label ({displayName(getKnowledge(), n.agent)}):</strong> {n.text}
+            {n.verified ? null : <span className="muted"> (label wording not yet verified)</span>}
+          </p>
+        ))}
       </td>
       <td>{c.orders.length ? c.orders.map((o) => o.display).join('; ') : '—'}</td>
     </tr>

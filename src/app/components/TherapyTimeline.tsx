@@ -1,4 +1,10 @@
-import type { BiomarkerResult, CnsFinding, TherapyHistorySummary, TherapyLine } from '../../core/model.ts';
+import type {
+  BiomarkerResult,
+  CnsFinding,
+  Regimen,
+  TherapyHistorySummary,
+  TherapyLine,
+} from '../../core/model.ts';
 import { formatDate, METHOD_LABEL } from '../format.ts';
 
 const END_REASON: Record<NonNullable<TherapyLine['endReason']>, string> = {
@@ -15,6 +21,14 @@ interface Event {
   end?: number;
   label: string;
   text: string;
+  /** Line rows: the short row label ("Line 1"), the names drawn above the bar, how it ended. */
+  rowLabel?: string;
+  caption?: string;
+  progressed?: boolean;
+  /** Line rows: when maintenance began (some agents stopped while others went on). */
+  maintenanceStart?: number;
+  /** Line rows, and the progression marks that sit on them. */
+  rowKey?: string;
 }
 
 const DAY = 86_400_000;
@@ -29,9 +43,55 @@ function lineText(l: TherapyLine, presumed: boolean): string {
   return `${l.display}: ${when}, ${why}${presumed ? ' (treated as progression)' : ''}${prog}`;
 }
 
+const plus = (names: readonly string[]) => names.join(' + ');
+
+/** "Line 1: carboplatin + pemetrexed + pembrolizumab". */
+export const regimenLabel = (r: Regimen) => `Line ${r.number}: ${plus(r.displays)}`;
+
+function regimenText(r: Regimen, therapy: TherapyHistorySummary): string {
+  const agentTexts = r.lines.map((l) =>
+    lineText(l, l.agent !== null && therapy.presumedProgression.includes(l.agent)),
+  );
+  if (r.lines.length === 1) return `Line ${r.number}: ${agentTexts[0]}`;
+  const when = `${formatDate(r.start)} to ${r.status === 'active' ? 'now' : formatDate(r.end)}`;
+  const how =
+    r.status === 'active'
+      ? 'ongoing'
+      : r.progressed
+        ? `ended in progression${r.presumedProgression ? ' (presumed: no stop reason recorded)' : ''}`
+        : 'ended';
+  const maintenance = r.maintenance
+    ? `; maintenance ${plus(r.maintenance.displays)}${r.maintenance.since ? ` from ${formatDate(r.maintenance.since)}` : ''}`
+    : '';
+  return `${regimenLabel(r)}, ${when}, ${how}${maintenance}. ${agentTexts.join('; ')}`;
+}
+
 /**
- * Therapy history as a picture: one bar per line of therapy (with why it ended), biomarker tests and
- * CNS events on their own rows, on a shared time axis. The SVG has a title and description; the same
+ * Where the patient is in their lines of therapy, for the at-a-glance and the timeline:
+ * "On line 1 (pemetrexed + pembrolizumab maintenance) — TKI-naive", "Line 2 next — Progressed on alectinib".
+ */
+export function lineStatus(therapy: TherapyHistorySummary): string {
+  const r = therapy.currentRegimen;
+  const where =
+    r && !r.progressed
+      ? `On line ${r.number} (${r.maintenance ? `${plus(r.maintenance.displays)} maintenance` : plus(r.displays)})`
+      : r
+        ? `Progression on line ${r.number} (${plus(r.displays)}); line ${therapy.lineNumber} next`
+        : `Line ${therapy.lineNumber} next`;
+  const tkiGiven = therapy.regimens.some((x) => x.lines.some((l) => l.kind === 'tki'));
+  const tki = !therapy.tkiNaive
+    ? `Progressed on ${therapy.progressedOn.join(', ') || 'a prior TKI'}`
+    : tkiGiven
+      ? 'no progression on a TKI recorded'
+      : 'TKI-naive';
+  return `${where} — ${tki}`;
+}
+
+/**
+ * Therapy history as a picture: one row per line of therapy, i.e. per regimen (drugs started
+ * together, labelled "Line 1: carboplatin + pemetrexed + pembrolizumab", its maintenance part drawn
+ * lighter with a dashed outline), with why it ended; biomarker tests and CNS events on their own
+ * rows, on a shared time axis. The SVG has a title and description; the same
  * content is in a visually hidden list for screen readers.
  */
 export function TherapyTimeline({
@@ -47,25 +107,50 @@ export function TherapyTimeline({
 }) {
   const nowT = Date.parse(now);
   const events: Event[] = [];
-  therapy.lines.forEach((l, i) => {
-    const s = time(l.start);
+  // One row per regimen (line of therapy); a drug that is not systemic therapy gets a row of its own.
+  const inRegimen = new Set(therapy.regimens.flatMap((r) => r.lines));
+  const rowsOf: { lines: TherapyLine[]; regimen?: Regimen }[] = [
+    ...therapy.regimens.map((r) => ({ lines: r.lines, regimen: r })),
+    ...therapy.lines.filter((l) => !inRegimen.has(l)).map((l) => ({ lines: [l] })),
+  ];
+  rowsOf.forEach(({ lines: group, regimen: r }, rowIndex) => {
+    const rowKey = `row-${rowIndex}`;
+    const only = group[0] as TherapyLine;
+    const s = r ? time(r.start) : time(only.start);
     if (Number.isNaN(s)) return;
-    const e = l.status === 'active' ? nowT : time(l.end);
-    const presumed = l.agent !== null && therapy.presumedProgression.includes(l.agent);
+    const active = r ? r.status === 'active' : only.status === 'active';
+    const e = active ? nowT : time(r ? r.end : only.end);
+    const name = only.agent ?? only.display;
+    const m = time(r?.maintenance?.since);
     events.push({
       kind: 'line',
       start: s,
       end: Number.isNaN(e) ? s + 30 * DAY : e,
-      label: `${i + 1}. ${l.agent ?? l.display}`,
-      text: lineText(l, presumed),
+      label: r ? regimenLabel(r) : name,
+      rowLabel: r ? `Line ${r.number}` : name,
+      caption: r
+        ? `${plus(r.displays)}${r.maintenance ? `; maintenance ${plus(r.maintenance.displays)}` : ''}`
+        : name,
+      progressed: r ? r.progressed : only.endReason === 'progression',
+      ...(Number.isNaN(m) ? {} : { maintenanceStart: m }),
+      rowKey,
+      text: r
+        ? regimenText(r, therapy)
+        : lineText(only, only.agent !== null && therapy.presumedProgression.includes(only.agent)),
     });
-    const p = time(l.progressionDate);
-    if (!Number.isNaN(p))
+    // One mark per progression date on the row (agents of a regimen usually progress together).
+    const byDate = new Map<number, TherapyLine[]>();
+    for (const l of group) {
+      const p = time(l.progressionDate);
+      if (!Number.isNaN(p)) byDate.set(p, [...(byDate.get(p) ?? []), l]);
+    }
+    for (const [p, ls] of byDate)
       events.push({
         kind: 'progression',
         start: p,
         label: 'P',
-        text: `Progression on ${l.agent ?? l.display}, ${formatDate(l.progressionDate)}`,
+        rowKey,
+        text: `Progression on ${ls.map((l) => l.agent ?? l.display).join(', ')}${r ? ` (line ${r.number})` : ''}, ${formatDate(ls[0]?.progressionDate)}`,
       });
   });
   for (const t of tests) {
@@ -107,11 +192,22 @@ export function TherapyTimeline({
   const L = 150;
   const R = 16;
   const row = 30;
-  const rows = [...lines.map((l) => l.label), 'Biomarker tests', 'CNS events'];
+  // A line row is taller: the regimen's drugs are written above its bar.
+  const lineRowH = 42;
+  const rows = [...lines.map((l) => l.rowLabel ?? l.label), 'Biomarker tests', 'CNS events'];
   const top = 10;
-  const H = top + rows.length * row + 34;
+  const H = top + lines.length * lineRowH + (rows.length - lines.length) * row + 34;
   const x = (t: number) => L + ((t - lo) / span) * (W - L - R);
-  const yOf = (i: number) => top + i * row + row / 2;
+  /** The centre line of row i (of its bar, for a line row). */
+  const yOf = (i: number) =>
+    i < lines.length
+      ? top + i * lineRowH + lineRowH - 14
+      : top + lines.length * lineRowH + (i - lines.length) * row + row / 2;
+  /** Text that starts at `at`, or ends at the right edge when it would run off. */
+  const captionAt = (at: number, text: string) =>
+    at + text.length * 6 > W - R
+      ? { x: W - R, textAnchor: 'end' as const }
+      : { x: at, textAnchor: 'start' as const };
 
   // Year ticks (or quarter ticks for short histories).
   const ticks: { t: number; label: string }[] = [];
@@ -125,7 +221,8 @@ export function TherapyTimeline({
     }
   }
 
-  const summary = `${therapy.lines.length} line(s) of therapy${therapy.current ? `, currently ${therapy.current.display}` : ''}; ${tests.length} dated biomarker result(s); ${cns.length} CNS finding(s).`;
+  const lineCount = new Set(therapy.regimens.map((r) => r.number)).size;
+  const summary = `${lineCount} line(s) of therapy (${therapy.regimens.length} regimen(s))${therapy.currentRegimen ? `, currently ${regimenLabel(therapy.currentRegimen)}${therapy.currentRegimen.maintenance ? ` (maintenance ${plus(therapy.currentRegimen.maintenance.displays)})` : ''}` : ''}; ${tests.length} dated biomarker result(s); ${cns.length} CNS finding(s).`;
 
   return (
     <section className="panel" aria-labelledby="timeline-h">
@@ -136,9 +233,7 @@ export function TherapyTimeline({
         </p>
       ) : null}
       <p className="muted">
-        Line {therapy.lineNumber} of therapy next;{' '}
-        {therapy.tkiNaive ? 'TKI-naive' : `progressed on ${therapy.progressedOn.join(', ') || 'a prior TKI'}`}
-        .
+        {lineStatus(therapy)}.
         {therapy.presumedProgression.length
           ? ` No stop reason recorded for ${therapy.presumedProgression.join(', ')}: treated as progression.`
           : ''}
@@ -153,7 +248,8 @@ export function TherapyTimeline({
         <title id="timeline-title">Therapy timeline</title>
         <desc id="timeline-desc">{summary}</desc>
         {rows.map((label, i) => (
-          <g key={label}>
+          // biome-ignore lint/suspicious/noArrayIndexKey: two regimens may share a line number
+          <g key={`${i}-${label}`}>
             <line x1={L} x2={W - R} y1={yOf(i)} y2={yOf(i)} className="tl-guide" />
             <text x={L - 8} y={yOf(i) + 4} textAnchor="end" className="tl-label">
               {label.length > 20 ? `${label.slice(0, 19)}…` : label}
@@ -177,24 +273,46 @@ export function TherapyTimeline({
         >
           now
         </text>
-        {lines.map((l, i) => (
-          <g key={`${l.label}-${l.start}`}>
-            <rect
-              x={x(l.start)}
-              y={yOf(i) - 8}
-              width={Math.max(4, x(l.end ?? l.start) - x(l.start))}
-              height={16}
-              rx={3}
-              className={/progression/.test(l.text) ? 'tl-bar tl-bar-progressed' : 'tl-bar'}
-            >
-              <title>{l.text}</title>
-            </rect>
-          </g>
-        ))}
+        {lines.map((l, i) => {
+          const end = x(l.end ?? l.start);
+          const m = l.maintenanceStart === undefined ? undefined : x(l.maintenanceStart);
+          const barClass = l.progressed ? 'tl-bar tl-bar-progressed' : 'tl-bar';
+          const caption = l.caption ?? l.label;
+          return (
+            <g key={l.rowKey ?? `${l.label}-${l.start}`} data-line={l.label}>
+              <text {...captionAt(x(l.start), caption)} y={yOf(i) - 12} className="tl-mark-label">
+                {caption}
+              </text>
+              <rect
+                x={x(l.start)}
+                y={yOf(i) - 8}
+                width={Math.max(4, (m ?? end) - x(l.start))}
+                height={16}
+                rx={3}
+                className={barClass}
+              >
+                <title>{l.text}</title>
+              </rect>
+              {m !== undefined ? (
+                // The maintenance part: lighter, with a dashed outline, and named in the caption.
+                <rect
+                  x={m}
+                  y={yOf(i) - 8}
+                  width={Math.max(4, end - m)}
+                  height={16}
+                  rx={3}
+                  className={`${barClass} tl-bar-maintenance`}
+                >
+                  <title>{l.text}</title>
+                </rect>
+              ) : null}
+            </g>
+          );
+        })}
         {events
           .filter((e) => e.kind === 'progression')
           .map((e) => {
-            const i = lines.findIndex((l) => e.text.includes(l.label.replace(/^\d+\. /, '')));
+            const i = lines.findIndex((l) => l.rowKey === e.rowKey);
             const y = yOf(Math.max(0, i));
             return (
               <g key={`p-${e.start}-${e.text}`} className="tl-prog">
@@ -245,8 +363,9 @@ export function TherapyTimeline({
         ))}
       </ol>
       <p className="legend" aria-hidden="true">
-        <span className="lg lg-bar" /> therapy line <span className="lg lg-prog">✕</span> progression{' '}
-        <span className="lg lg-test">◆</span> biomarker test <span className="lg lg-cns">●</span> CNS event
+        <span className="lg lg-bar" /> line of therapy <span className="lg lg-bar lg-maintenance" />{' '}
+        maintenance <span className="lg lg-prog">✕</span> progression <span className="lg lg-test">◆</span>{' '}
+        biomarker test <span className="lg lg-cns">●</span> CNS event
       </p>
     </section>
   );

@@ -4,7 +4,7 @@
  * narrow-therapeutic-index CYP3A substrates, acid-reducing agents (taletrectinib). What
  * each TKI's label says is data (`drugs.json` interactions); class membership is data too.
  */
-import type { InteractionClass, Knowledge, Tki } from '../../knowledge/index.ts';
+import { evidenceAbout, type InteractionClass, type Knowledge, type Tki } from '../../knowledge/index.ts';
 import type { InteractionFinding, Sources } from '../model.ts';
 
 export interface OtherDrug {
@@ -42,7 +42,13 @@ export function evaluateInteractions(
         interactionClass: rule.class,
         severity: rule.severity,
         message: `${other.display} (${kb.interactionClassNames[rule.class]}): ${rule.message}`,
-        evidence: [...new Set([...rule.evidence, ...(kb.interactionClassEvidence[rule.class] ?? [])])],
+        // The class's sources, less label sections about other TKIs (the alectinib bradycardia label
+        // is no source for a crizotinib finding).
+        evidence: evidenceAbout(
+          kb,
+          [...new Set([...rule.evidence, ...(kb.interactionClassEvidence[rule.class] ?? [])])],
+          tki.id,
+        ),
         verified: rule.verified,
       });
     }

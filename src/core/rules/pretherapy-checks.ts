@@ -5,7 +5,14 @@
  * shown as missing or normal [local-safety-rules]: when the domain a check reads could not be read, the check
  * is "could not check" unless what was found is already abnormal (abnormal is never reassuring).
  */
-import type { Analyte, CheckDefinition, Knowledge, Threshold, Tki } from '../../knowledge/index.ts';
+import {
+  type Analyte,
+  type CheckDefinition,
+  evidenceAbout,
+  type Knowledge,
+  type Threshold,
+  type Tki,
+} from '../../knowledge/index.ts';
 import { ageInYears, dayOf, daysBefore, toTime } from '../dates.ts';
 import type {
   AgentChecks,
@@ -14,6 +21,7 @@ import type {
   CheckState,
   CheckStatus,
   DataGap,
+  DoseNote,
   EvaluateConfig,
   Gene,
   IsoDate,
@@ -22,6 +30,7 @@ import type {
   Severity,
 } from '../model.ts';
 import { SEVERITY_RANK } from '../model.ts';
+import { CRCL, estimatedCreatinineClearance, kidneyHint } from './renal-function.ts';
 
 export const maxSeverity = (a: Severity, b: Severity): Severity =>
   SEVERITY_RANK[a] >= SEVERITY_RANK[b] ? a : b;
@@ -33,9 +42,12 @@ interface ThresholdHit {
   text: string;
 }
 
+/** UCUM codes whose annotation a clinician would not read as written. */
+const UNIT_DISPLAY: Record<string, string> = { 'mL/min/{1.73_m2}': 'mL/min/1.73 m²' };
+
 function formatValue(value: number, unit: string): string {
   const rounded = Math.abs(value) >= 100 ? Math.round(value) : Math.round(value * 100) / 100;
-  return `${rounded} ${unit}`;
+  return `${rounded} ${UNIT_DISPLAY[unit] ?? unit}`;
 }
 
 /** The worst threshold a value crosses, with a readable statement of the bound applied. */
@@ -150,11 +162,11 @@ export function checksMemo(snapshot: PatientSnapshot, config: EvaluateConfig, no
   return { snapshot, config, now, statuses: new Map() };
 }
 
-/** Latest usable measurement per analyte. */
-function latestIndex(measurements: readonly Measurement[]): Map<string, Measurement> {
+/** Latest usable measurement per analyte, with the creatinine clearance estimated from them. */
+function latestIndex(snapshot: PatientSnapshot): Map<string, Measurement> {
   const index = new Map<string, Measurement>();
   const times = new Map<Measurement, number>();
-  for (const m of measurements) {
+  for (const m of snapshot.measurements) {
     if (UNUSABLE_STATUS.has(m.status)) continue;
     const t = toTime(m.date) ?? Number.NEGATIVE_INFINITY;
     const seen = index.get(m.analyte);
@@ -164,6 +176,8 @@ function latestIndex(measurements: readonly Measurement[]): Map<string, Measurem
       times.set(m, t);
     }
   }
+  const crcl = estimatedCreatinineClearance(index, snapshot, (m) => times.get(m) ?? Number.NEGATIVE_INFINITY);
+  if (crcl) index.set(CRCL, crcl);
   return index;
 }
 
@@ -172,8 +186,8 @@ function latestUsable(
   analyteId: string,
   memo: ChecksMemo | undefined,
 ): Measurement | undefined {
-  if (memo?.snapshot !== snapshot) return latestIndex(snapshot.measurements).get(analyteId);
-  memo.latest ??= latestIndex(snapshot.measurements);
+  if (memo?.snapshot !== snapshot) return latestIndex(snapshot).get(analyteId);
+  memo.latest ??= latestIndex(snapshot);
   return memo.latest.get(analyteId);
 }
 
@@ -201,7 +215,8 @@ function readAnalyte(
       : { ...base, state: 'missing', why: `${analyte.name}: no result on file.` };
   }
   const shown =
-    m.value !== undefined ? formatValue(m.value, analyte.unit) : (m.originalValue ?? m.call ?? 'result');
+    (m.value !== undefined ? formatValue(m.value, analyte.unit) : (m.originalValue ?? m.call ?? 'result')) +
+    (m.derivedFrom ? ` (${m.derivedFrom})` : '');
   const age = daysBefore(m.date, now);
   const hit = applyThresholds(analyte, m, config, agent);
   const current = age !== undefined && age <= windowDays && age >= -1;
@@ -346,10 +361,27 @@ export function evaluateCheck(
   });
   const facts = checkFacts(kb, def);
   const optional = facts.optional;
-  const shownReadings = readings.filter(
-    (r) => !optional.has(r.analyte) || r.measurement || r.state === 'could-not-check',
+  // When one result suffices ("any"), an alternative with no result on file is noise once another
+  // reading has a result.
+  const anyDecided = def.require === 'any' && readings.some((r) => r.measurement);
+  const shownReadings: AnalyteReading[] = readings.filter(
+    (r) =>
+      (!optional.has(r.analyte) || r.measurement || r.state === 'could-not-check') &&
+      !(anyDecided && r.state === 'missing'),
   );
-  const state = combine(def, readings, optional);
+  let state = combine(def, readings, optional);
+  // Problem-list hints [local-check-defaults]: dialysis is abnormal whatever the last value says.
+  const hint = def.hints?.includes('kidney-disease') ? kidneyHint(snapshot) : undefined;
+  if (hint) {
+    shownReadings.push({
+      analyte: 'problem-list',
+      name: 'Problem list',
+      state: hint.dialysis ? 'abnormal' : 'current',
+      ...(hint.dialysis ? { severity: 'warning' as const, threshold: 'dialysis' } : {}),
+      why: hint.text,
+    });
+    if (hint.dialysis) state = 'abnormal';
+  }
   const severity =
     state === 'abnormal'
       ? readings.reduce<Severity>(
@@ -446,7 +478,23 @@ export function evaluateAgentChecks(
       shared.statuses.set(key, status);
     }
     const extra = (why[id] ?? []).flatMap((w) => w.evidence);
-    return { ...status, evidence: [...new Set([...extra, ...status.evidence])] };
+    const doseNotes: DoseNote[] =
+      status.state === 'abnormal'
+        ? agent.baselineChecks.flatMap((bc) =>
+            bc.check === id && bc.ifAbnormal ? [{ agent: agent.id, ...bc.ifAbnormal }] : [],
+          )
+        : [];
+    return {
+      ...status,
+      // A label section about another drug (the crizotinib QT label behind the QTc threshold) is
+      // not cited for this one.
+      evidence: evidenceAbout(
+        kb,
+        [...new Set([...doseNotes.flatMap((n) => n.evidence), ...extra, ...status.evidence])],
+        agent.id,
+      ),
+      ...(doseNotes.length ? { doseNotes } : {}),
+    };
   });
   return { agent: agent.id, checks, why };
 }

@@ -16,6 +16,7 @@ import {
   alkG1202rRecord,
   alkNaiveRecord,
   draftMedicationRequest,
+  kidneyProblem,
   medicationRequest as medicationRequestFixture,
   NOW,
   ros1AfterTkiRecord,
@@ -354,7 +355,7 @@ describe('patient-view', () => {
 });
 
 describe('current medications at patient-view: one interaction card per drug', () => {
-  it('ALK+ TKI-naive patient on tacrolimus (named in text only, no RxNorm), no prefetch → one card: crizotinib and ceritinib raise its level, brigatinib and lorlatinib lower it; unverified label wording flagged', async () => {
+  it('ALK+ TKI-naive patient on tacrolimus (named in text only, no RxNorm), no prefetch → one card: crizotinib and ceritinib raise its level, brigatinib and lorlatinib lower it; unverified label wording flagged where the label wording is not yet confirmed', async () => {
     const pid = 'p-tac-view';
     const record = [
       ...alkNaiveRecord(pid),
@@ -389,10 +390,9 @@ describe('current medications at patient-view: one interaction card per drug', (
     expect(agentLines(card, 'Crizotinib')).toEqual([
       expect.stringMatching(/moderate CYP3A inhibitor .*: the level of this drug rises\.[^*]*$/),
     ]);
+    // Confirmed against the label (avoid, or lower the substrate's dose): no longer flagged.
     expect(agentLines(card, 'Ceritinib')).toEqual([
-      expect.stringMatching(
-        /strong CYP3A inhibitor: the level of this drug rises.*label wording not verified/,
-      ),
+      expect.stringMatching(/strong CYP3A inhibitor: the level of this drug rises[^*]*$/),
     ]);
     expect(agentLines(card, 'Brigatinib')).toEqual([
       expect.stringMatching(/induces CYP3A: the level of this drug may fall.*label wording not verified/),
@@ -1041,6 +1041,82 @@ describe('order-select and order-sign', () => {
     expect(alecChecks?.summary).toBe('Before Alectinib: abnormal: ECG: QTc');
     expect(alecChecks?.detail).toMatch(/QTc 500 ms on [\d-]+ \\\(\\> 470 ms\\\)/);
     expect(alec.filter((c) => c.indicator === 'critical')).toEqual([]);
+  });
+
+  it('creatinine 380 µmol/L, 61 kg, woman of 65, CKD 4 on the problem list, crizotinib drafted → warning pre-therapy card: CrCl 13 mL/min by Cockcroft-Gault with its inputs, the CKD hint and the label dose (250 mg once daily)', async () => {
+    const pid = 'p-renal';
+    const record = [
+      ...alkNaiveRecord(pid, { creatinineUmolL: 380, weightKg: 61 }),
+      kidneyProblem(pid, 'ckd4'),
+    ];
+    const cards = await selectDraft(
+      pid,
+      record,
+      draftMedicationRequest(pid, 'draft-criz', 'crizotinib 250 MG Oral Capsule', '1148495'),
+    );
+    const checks = cards.find((c) => topic(c) === 'pretherapy-checks');
+    expect(checks?.indicator).toBe('warning');
+    expect(checks?.summary).toBe('Before Crizotinib: abnormal: Renal function');
+    expect(checks?.detail).toMatch(
+      /Creatinine clearance \\\(Cockcroft-Gault\\\) 13 mL\/min \\\(Cockcroft-Gault: creatinine 4\.3 mg\/dL on [\d-]+, age 65, female, weight 61 kg on [\d-]+\\\)/,
+    );
+    expect(checks?.detail).toMatch(/Problem list: CKD stage 4 \\\(a hint/);
+    // Markdown escapes "<" as "&lt;", which renders as "<".
+    expect(checks?.detail).toMatch(
+      /Dose per label \(Crizotinib\): CrCl &lt; 30 mL\/min \(Cockcroft-Gault\) not requiring dialysis: 250 mg orally once daily/,
+    );
+    expect(checks?.detail).not.toMatch(/eGFR: no result on file/);
+    // The card cites crizotinib's own label only.
+    expect(checks?.detail).toMatch(/XALKORI/);
+    expect(checks?.detail).not.toMatch(/ZYKADIA|LORBRENA|ALECENSA/);
+  });
+
+  it('no prefetch: eGFR 13 (CKD-EPI 2021, "mL/min/1.73m2") and dialysis as ICD-10-CM Z99.2, lorlatinib signed → abnormal renal function, the dialysis statement, and the 75 mg dose note flagged as not yet verified', async () => {
+    const pid = 'p-egfr';
+    const egfr = {
+      resourceType: 'Observation',
+      id: `${pid}-egfr`,
+      status: 'final',
+      category: [
+        {
+          coding: [
+            { system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' },
+          ],
+        },
+      ],
+      code: {
+        coding: [
+          {
+            system: 'http://loinc.org',
+            code: '98979-8',
+            display:
+              'Glomerular filtration rate [Volume Rate/Area] in Serum, Plasma or Blood by Creatinine-based formula (CKD-EPI 2021)/1.73 sq M',
+          },
+        ],
+        text: 'eGFR',
+      },
+      subject: { reference: `Patient/${pid}` },
+      effectiveDateTime: new Date(Date.parse(NOW) - 4 * 86_400_000).toISOString(),
+      valueQuantity: { value: 13, unit: 'mL/min/1.73m2' },
+    };
+    const record = [...alkNaiveRecord(pid, { omit: ['creatinine'] }), egfr, kidneyProblem(pid, 'dialysis')];
+    const cards = await selectDraft(
+      pid,
+      record,
+      draftMedicationRequest(pid, 'draft-lor', 'lorlatinib 100 MG Oral Tablet [Lorbrena]', undefined),
+      'order-sign',
+      { viaFhirServer: true },
+    );
+    const checks = cards.find((c) => topic(c) === 'pretherapy-checks');
+    expect(checks?.indicator).toBe('warning');
+    expect(checks?.summary).toBe('Before Lorlatinib: abnormal: Renal function');
+    expect(checks?.detail).toMatch(/eGFR 13 mL\/min\/1\.73 m² on [\d-]+ \\\(&lt; 30 mL\/min\/1\.73 m²\\\)/);
+    expect(checks?.detail).toMatch(
+      /On dialysis per the problem list \\\(Haemodialysis three times weekly\\\)/,
+    );
+    expect(checks?.detail).toMatch(
+      /Dose per label \(Lorlatinib\): Severe renal impairment .*75 mg orally once daily.*\(label wording not yet verified\)/,
+    );
   });
 
   it('alectinib signed, no prefetch, heart rate and blood pressure never recorded → pre-therapy card: heart rate missing, blood pressure missing; the 12-lead ECG the heart-rate check orders is offered', async () => {

@@ -110,6 +110,26 @@ const INTERNAL_WORDS = /\bseeds?\b|\bspec\b|specification|\.txt\b|\bS00\d\b|\(ru
 const cardText = (cards: readonly Card[]) => cards.map((c) => `${c.summary}\n${c.detail ?? ''}`).join('\n');
 const sorted = (xs: Iterable<string>) => [...xs].sort();
 
+/**
+ * Label sections a card cites for a drug the card does not name (its summary and text above the
+ * sources): a lorlatinib check citing the crizotinib QT label would be one.
+ */
+function offTopicCitations(cards: readonly Card[]): string[] {
+  const off: string[] = [];
+  for (const c of cards) {
+    const [body = '', sources = ''] = (c.detail ?? '').split('**Sources**');
+    const about = `${c.summary}\n${body}`.toLowerCase();
+    for (const [, id] of sources.matchAll(/^- \*\*([a-z0-9.-]+)\*\*:/gm)) {
+      const drug = id ? kb.evidence.get(id)?.drug : undefined;
+      const agent = drug ? kb.agents.get(drug) : undefined;
+      if (!agent) continue;
+      const names = [agent.id, ...agent.brands].map((n) => n.toLowerCase());
+      if (!names.some((n) => about.includes(n))) off.push(`${c.summary} cites ${id}`);
+    }
+  }
+  return off;
+}
+
 interface Chart {
   userId: string;
   patientId: string;
@@ -208,6 +228,7 @@ describe.each(modes)('every sample patient over HTTP, %s', (_mode, withPrefetch)
     // A clean read: nothing on any card says part of the record could not be read.
     expect(cardText(view)).not.toMatch(/could not (be )?check/i);
     expect(cardText(view)).not.toMatch(INTERNAL_WORDS);
+    expect(offTopicCitations(view)).toEqual([]);
 
     const therapy = view.find((c) => topicOf(c) === 'therapy-selection');
     if (exp.situation === null) {
@@ -248,6 +269,7 @@ describe.each(modes)('every sample patient over HTTP, %s', (_mode, withPrefetch)
     for (const [drug, findings] of Object.entries(exp.orders ?? {})) {
       const cards = await selectDrug(chart, drug, withPrefetch);
       expect(cardText(cards)).not.toMatch(INTERNAL_WORDS);
+      expect(offTopicCitations(cards)).toEqual([]);
       if (findings.length === 0) {
         expect(cards.map((c) => c.summary)).toEqual([]);
         continue;

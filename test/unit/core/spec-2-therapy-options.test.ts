@@ -4,7 +4,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { evaluate } from '../../../src/core/evaluate.ts';
-import type { AvoidReason, EvaluateConfig, PatientSnapshot } from '../../../src/core/model.ts';
+import {
+  type AvoidReason,
+  DEFAULT_CONFIG,
+  type EvaluateConfig,
+  type PatientSnapshot,
+  type TherapyLine,
+} from '../../../src/core/model.ts';
+import { summariseTherapy } from '../../../src/core/rules/therapy-history.ts';
 import {
   alkFish,
   brainMets,
@@ -404,5 +411,183 @@ describe('clinical spec §2: local therapy (information, never an order)', () =>
   it('no local-therapy information without NSCLC or a driver', () => {
     const a = evaluate(snapshot({ nsclc: undefined, oligometastatic: 'yes' }), kb, { now: NOW });
     expect(a.localTherapy).toEqual([]);
+  });
+});
+
+describe('clinical spec §2: lines of therapy are regimens (drugs started together), not drugs', () => {
+  const chemoIo = (startDays: number, extra: { end?: number; endReason?: 'progression' } = {}) =>
+    ['carboplatin', 'pemetrexed', 'pembrolizumab'].map((agent) =>
+      line(agent, {
+        start: daysAgo(startDays),
+        ...(extra.end !== undefined
+          ? {
+              status: 'ended' as const,
+              end: daysAgo(extra.end),
+              ...(extra.endReason ? { endReason: extra.endReason } : {}),
+            }
+          : {}),
+      }),
+    );
+
+  it('carboplatin + pemetrexed + pembrolizumab started the same day → one line (line 1), not three', () => {
+    const a = evaluate(alk({ therapies: chemoIo(60) }), kb, { now: NOW });
+    expect(a.therapy.regimens.map((r) => [r.number, r.displays])).toEqual([
+      [1, ['carboplatin', 'pemetrexed', 'pembrolizumab']],
+    ]);
+    expect(a.therapy.regimens[0]?.status).toBe('active');
+    expect(a.therapy.regimens[0]?.maintenance).toBeUndefined();
+    expect(a.therapy.lineNumber).toBe(1);
+    expect(a.therapy.currentRegimen?.number).toBe(1);
+    // Per-agent records are kept for what reads them per drug.
+    expect(a.therapy.lines.map((l) => l.agent)).toEqual(['carboplatin', 'pemetrexed', 'pembrolizumab']);
+  });
+
+  it('carboplatin stopped after 4 cycles (no reason recorded) while pemetrexed + pembrolizumab continue → still line 1, on maintenance, no progression', () => {
+    const [carboplatin, pemetrexed, pembrolizumab] = chemoIo(150);
+    const a = evaluate(
+      alk({
+        therapies: [
+          { ...(carboplatin as TherapyLine), status: 'ended', end: daysAgo(87) },
+          pemetrexed as TherapyLine,
+          pembrolizumab as TherapyLine,
+        ],
+      }),
+      kb,
+      { now: NOW },
+    );
+    expect(a.therapy.regimens).toHaveLength(1);
+    const r = a.therapy.regimens[0];
+    expect(r?.number).toBe(1);
+    expect(r?.status).toBe('active');
+    expect(r?.end).toBeUndefined();
+    expect(r?.maintenance).toEqual({ since: daysAgo(87), displays: ['pemetrexed', 'pembrolizumab'] });
+    expect(r?.progressed).toBe(false);
+    expect(a.therapy.lineNumber).toBe(1);
+    expect(a.therapy.tkiNaive).toBe(true);
+    expect(a.therapy.progressedOn).toEqual([]);
+    expect(a.therapy.presumedProgression).toEqual([]);
+    expect(a.notices.some((n) => /carboplatin.*treated as progression/.test(n.message))).toBe(false);
+    expect(a.notices.some((n) => /carboplatin stopped .*read as maintenance/.test(n.message))).toBe(true);
+    expect(a.recommendation?.avoid.some((x) => x.id === 'carboplatin')).toBe(false);
+  });
+
+  it('chemo-immunotherapy progressed, then alectinib started → alectinib is line 2 (the combination counts once)', () => {
+    const a = evaluate(
+      alk({
+        therapies: [
+          ...chemoIo(400, { end: 100, endReason: 'progression' }),
+          line('alectinib', { start: daysAgo(90) }),
+        ],
+      }),
+      kb,
+      { now: NOW },
+    );
+    expect(a.therapy.regimens.map((r) => [r.number, r.agents, r.progressed])).toEqual([
+      [1, ['carboplatin', 'pemetrexed', 'pembrolizumab'], true],
+      [2, ['alectinib'], false],
+    ]);
+    expect(a.therapy.lineNumber).toBe(2);
+    expect(a.therapy.currentRegimen?.agents).toEqual(['alectinib']);
+    expect(a.therapy.tkiNaive).toBe(true);
+  });
+
+  it('two TKIs in sequence, each ended in progression → lines 1 and 2; line 3 next', () => {
+    const { summary } = summariseTherapy([
+      line('crizotinib', {
+        start: daysAgo(700),
+        status: 'ended',
+        end: daysAgo(400),
+        endReason: 'progression',
+      }),
+      line('alectinib', { start: daysAgo(395), status: 'ended', end: daysAgo(20), endReason: 'progression' }),
+    ]);
+    expect(summary.regimens.map((r) => [r.number, r.agents])).toEqual([
+      [1, ['crizotinib']],
+      [2, ['alectinib']],
+    ]);
+    expect(summary.lineNumber).toBe(3);
+    expect(summary.tkiNaive).toBe(false);
+  });
+
+  it('a TKI after chemo-immunotherapy progression is line 2, the TKI after that line 3', () => {
+    const { summary } = summariseTherapy([
+      ...chemoIo(900, { end: 700, endReason: 'progression' }),
+      line('crizotinib', {
+        start: daysAgo(690),
+        status: 'ended',
+        end: daysAgo(200),
+        endReason: 'progression',
+      }),
+      line('lorlatinib', { start: daysAgo(190) }),
+    ]);
+    expect(summary.regimens.map((r) => [r.number, r.displays.join(' + ')])).toEqual([
+      [1, 'carboplatin + pemetrexed + pembrolizumab'],
+      [2, 'crizotinib'],
+      [3, 'lorlatinib'],
+    ]);
+    expect(summary.lineNumber).toBe(3);
+    expect(summary.currentRegimen?.number).toBe(3);
+  });
+
+  it('a TKI switched for toxicity within days is a regimen of its own, not a combination, and keeps the line number', () => {
+    const { summary } = summariseTherapy([
+      line('crizotinib', { start: daysAgo(200), status: 'ended', end: daysAgo(190), endReason: 'toxicity' }),
+      line('alectinib', { start: daysAgo(188) }),
+    ]);
+    expect(summary.regimens.map((r) => [r.number, r.agents])).toEqual([
+      [1, ['crizotinib']],
+      [1, ['alectinib']],
+    ]);
+    expect(summary.lineNumber).toBe(1);
+  });
+
+  describe('pembrolizumab started 20 days after carboplatin + pemetrexed, all ended in progression', () => {
+    const lines = [
+      line('carboplatin', {
+        start: daysAgo(300),
+        status: 'ended',
+        end: daysAgo(100),
+        endReason: 'progression',
+      }),
+      line('pemetrexed', {
+        start: daysAgo(300),
+        status: 'ended',
+        end: daysAgo(100),
+        endReason: 'progression',
+      }),
+      line('pembrolizumab', {
+        start: daysAgo(280),
+        status: 'ended',
+        end: daysAgo(100),
+        endReason: 'progression',
+      }),
+    ];
+
+    it('with the default window (14 days) → two lines; line 3 next', () => {
+      expect(DEFAULT_CONFIG.regimenStartWindowDays).toBe(14);
+      const { summary } = summariseTherapy(lines, [], { regimenStartWindowDays: 14 });
+      expect(summary.regimens.map((r) => [r.number, r.agents])).toEqual([
+        [1, ['carboplatin', 'pemetrexed']],
+        [2, ['pembrolizumab']],
+      ]);
+      expect(summary.lineNumber).toBe(3);
+      expect(summariseTherapy(lines).summary.regimens).toHaveLength(2);
+    });
+
+    it('with a 30-day window → one line; line 2 next', () => {
+      const { summary } = summariseTherapy(lines, [], { regimenStartWindowDays: 30 });
+      expect(summary.regimens.map((r) => [r.number, r.agents])).toEqual([
+        [1, ['carboplatin', 'pemetrexed', 'pembrolizumab']],
+      ]);
+      expect(summary.lineNumber).toBe(2);
+    });
+
+    it('a site window given to evaluate() reaches the line count (30 days → line 2 next)', () => {
+      const s = snapshot({ therapies: lines });
+      expect(evaluate(s, kb, { now: NOW }).therapy.lineNumber).toBe(3);
+      expect(evaluate(s, kb, { now: NOW, config: { regimenStartWindowDays: 30 } }).therapy.lineNumber).toBe(
+        2,
+      );
+    });
   });
 });

@@ -472,17 +472,22 @@ describe('checks evaluated once per evaluation and shared between agents', () =>
 
 describe('clinical spec §3: which drug needs which check', () => {
   const matrix: [string, 'ALK' | 'ROS1', string[]][] = [
-    // Heart rate is its own check for the TKIs whose labels warn of bradycardia (spec §3).
-    ['crizotinib', 'ALK', ['ecg', 'electrolytes', 'heart-rate', 'liver']],
-    ['crizotinib', 'ROS1', ['ecg', 'electrolytes', 'heart-rate', 'liver', 'lvef', 'uric-acid']],
+    // Heart rate is its own check for the TKIs whose labels warn of bradycardia (spec §3); renal
+    // function for those whose labels give a renal dose rule (crizotinib, brigatinib, lorlatinib).
+    ['crizotinib', 'ALK', ['ecg', 'electrolytes', 'heart-rate', 'liver', 'renal']],
+    ['crizotinib', 'ROS1', ['ecg', 'electrolytes', 'heart-rate', 'liver', 'lvef', 'renal', 'uric-acid']],
     ['ceritinib', 'ALK', ['ecg', 'electrolytes', 'glucose', 'heart-rate', 'liver', 'pancreatic']],
     ['alectinib', 'ALK', ['blood-pressure', 'ck', 'ecg', 'heart-rate', 'liver']],
-    ['brigatinib', 'ALK', ['blood-pressure', 'ck', 'ecg', 'glucose', 'heart-rate', 'liver', 'pancreatic']],
-    ['lorlatinib', 'ALK', ['blood-pressure', 'ecg', 'glucose', 'lipids']],
+    [
+      'brigatinib',
+      'ALK',
+      ['blood-pressure', 'ck', 'ecg', 'glucose', 'heart-rate', 'liver', 'pancreatic', 'renal'],
+    ],
+    ['lorlatinib', 'ALK', ['blood-pressure', 'ecg', 'glucose', 'lipids', 'renal']],
     [
       'lorlatinib',
       'ROS1',
-      ['blood-pressure', 'ecg', 'electrolytes', 'glucose', 'lipids', 'lvef', 'uric-acid'],
+      ['blood-pressure', 'ecg', 'electrolytes', 'glucose', 'lipids', 'lvef', 'renal', 'uric-acid'],
     ],
     ['ensartinib', 'ALK', ['glucose', 'liver', 'uric-acid']],
     ['entrectinib', 'ROS1', ['ecg', 'electrolytes', 'liver', 'lvef', 'uric-acid']],

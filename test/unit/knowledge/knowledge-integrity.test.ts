@@ -89,7 +89,7 @@ describe('knowledge base integrity', () => {
         .filter((r) => r.verified)
         .map((r) => r.code)
         .sort(),
-    ).toEqual(['1148495', '1535457', '1727455', '1921217', '2103164']);
+    ).toEqual(['1148495', '1535457', '1727455', '1921217', '2103164', '40048']);
     for (const r of rx) expect(r.source.length).toBeGreaterThan(3);
   });
 

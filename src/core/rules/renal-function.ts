@@ -1,0 +1,90 @@
+/**
+ * Renal function for the TKI labels' renal dose rules, which are written in creatinine-clearance
+ * bands estimated by Cockcroft-Gault [cockcroft-gault-1976]:
+ *   CrCl (mL/min) = (140 − age) × weight (kg) / (72 × serum creatinine (mg/dL)), × 0.85 for women.
+ * The estimate uses the latest creatinine, the patient's age on the day it was drawn, the recorded
+ * sex and the latest body weight, and says which of each it used. Without any of them it is not
+ * guessed: the reading says what is missing (never "normal").
+ */
+import { ageInYears, dayOf } from '../dates.ts';
+import type { KidneyFinding, Measurement, PatientSnapshot } from '../model.ts';
+
+export const CRCL = 'crcl';
+const CREATININE = 'creatinine';
+const BODY_WEIGHT = 'body-weight';
+
+const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/**
+ * The Cockcroft-Gault estimate from the latest creatinine, or undefined when there is no creatinine.
+ * A creatinine clearance the EHR itself reported (LOINC 35591-7) wins when it is as recent.
+ */
+export function estimatedCreatinineClearance(
+  latest: ReadonlyMap<string, Measurement>,
+  snapshot: PatientSnapshot,
+  time: (m: Measurement) => number,
+): Measurement | undefined {
+  const creatinine = latest.get(CREATININE);
+  if (!creatinine) return undefined;
+  const reported = latest.get(CRCL);
+  if (reported && time(reported) >= time(creatinine)) return undefined;
+
+  const base = {
+    analyte: CRCL,
+    status: creatinine.status,
+    sources: [...creatinine.sources],
+    ...(creatinine.date ? { date: creatinine.date } : {}),
+  };
+  const weight = latest.get(BODY_WEIGHT);
+  const { sex, birthDate } = snapshot.patient;
+  const age = creatinine.date ? ageInYears(birthDate, creatinine.date) : undefined;
+  const creatinineText = `creatinine ${creatinine.value !== undefined ? `${round(creatinine.value, 2)} mg/dL` : (creatinine.originalValue ?? 'unreadable')} on ${dayOf(creatinine.date)}`;
+
+  const missing: string[] = [];
+  if (creatinine.value === undefined || creatinine.value <= 0)
+    missing.push(
+      `a readable creatinine (${creatinine.unreadable ?? creatinine.originalValue ?? 'no value'})`,
+    );
+  if (age === undefined) missing.push('age (birth date)');
+  if (sex !== 'female' && sex !== 'male') missing.push('sex (female or male)');
+  if (weight?.value === undefined) missing.push('body weight');
+  if (missing.length || creatinine.value === undefined || age === undefined || weight?.value === undefined) {
+    return {
+      ...base,
+      originalValue: creatinineText,
+      unreadable: `Cockcroft-Gault needs ${missing.join(', ')}; ${creatinineText}`,
+    };
+  }
+  const crcl = (((140 - age) * weight.value) / (72 * creatinine.value)) * (sex === 'female' ? 0.85 : 1);
+  return {
+    ...base,
+    value: Math.round(crcl),
+    unit: 'mL/min',
+    sources: [...creatinine.sources, ...weight.sources],
+    derivedFrom: `Cockcroft-Gault: ${creatinineText}, age ${age}, ${sex}, weight ${round(weight.value, 1)} kg on ${dayOf(weight.date)}`,
+  };
+}
+
+export interface KidneyHint {
+  dialysis: boolean;
+  text: string;
+  sources: string[];
+}
+
+const INACTIVE = new Set<KidneyFinding['clinicalStatus']>(['inactive', 'resolved', 'remission']);
+
+/** What the problem list says about the kidneys: dialysis or severe CKD (active entries only). */
+export function kidneyHint(snapshot: PatientSnapshot): KidneyHint | undefined {
+  const active = (snapshot.kidney ?? []).filter((k) => !INACTIVE.has(k.clinicalStatus));
+  if (!active.length) return undefined;
+  const dialysis = active.filter((k) => k.kind === 'dialysis');
+  const shown = dialysis.length ? dialysis : active;
+  const names = [...new Set(shown.map((k) => k.display))].join('; ');
+  return {
+    dialysis: dialysis.length > 0,
+    text: dialysis.length
+      ? `On dialysis per the problem list (${names}): renal dose rules written for patients not on dialysis do not apply; follow the label and a nephrologist.`
+      : `Problem list: ${names} (a hint; the dose follows the measured renal function).`,
+    sources: shown.flatMap((k) => k.sources),
+  };
+}
