@@ -12,7 +12,7 @@
 import type { Interpretation, Measurement } from '../core/model.ts';
 import type { Analyte } from '../knowledge/index.ts';
 import { callFromText } from './biomarker-text.ts';
-import { answerCall, type FhirKnowledge, indexOf, lookup } from './codings.ts';
+import { answerCall, type FhirKnowledge, hasCoding, indexOf, lookup } from './codings.ts';
 import {
   type AnyResource,
   asArray,
@@ -28,6 +28,8 @@ import { normaliseQuantity } from './units.ts';
 export interface MeasurementInput {
   kb: FhirKnowledge;
   observations: readonly AnyResource[];
+  /** DiagnosticReports: echo and ECG conclusions are read when no structured value came with them. */
+  reports?: readonly AnyResource[];
   notes: string[];
 }
 
@@ -72,7 +74,7 @@ export function interpretationOf(concepts: unknown): Interpretation | undefined 
 }
 
 export function extractMeasurements(input: MeasurementInput): Measurement[] {
-  const { kb, observations, notes } = input;
+  const { kb, observations, reports = [], notes } = input;
   const analyteByKey = indexOf(kb).analyteByKey;
   const out: Measurement[] = [];
   let dropped = 0;
@@ -98,6 +100,88 @@ export function extractMeasurements(input: MeasurementInput): Measurement[] {
     }
   }
   if (dropped > 0) notes.push(`${dropped} check observation(s) entered in error or cancelled were not used.`);
+  const structured = new Set(out.flatMap((m) => m.sources.map((ref) => `${m.analyte}|${ref}`)));
+  for (const report of reports) out.push(...measurementsFromReport(kb, report, structured));
+  return out;
+}
+
+type ReportKind = 'echo' | 'ecg';
+
+/** Echo or ECG report, by code, then by category with the report's name deciding which. */
+function cardiacReportKind(kb: FhirKnowledge, report: AnyResource): ReportKind | undefined {
+  const r = kb.codes.cardiacReports;
+  if (hasCoding(kb, report.code, r.echo)) return 'echo';
+  if (hasCoding(kb, report.code, r.ecg)) return 'ecg';
+  const name = conceptText(report.code);
+  const cardiology = asArray(report.category).some((c) => hasCoding(kb, c, r.categories));
+  if (/\b(echo\w*|TTE|TEE|MUGA|ventriculogra\w+)\b/i.test(name)) return 'echo';
+  if (/\b(ECG|EKG|electrocardiogra\w+)\b/i.test(name)) return 'ecg';
+  return cardiology && /ejection fraction|\bL?V?EF\b/i.test(reportText(report)) ? 'echo' : undefined;
+}
+
+function reportText(report: AnyResource): string {
+  return [report.conclusion, ...asArray(report.conclusionCode).map((c) => conceptText(c))]
+    .filter((t): t is string => typeof t === 'string' && t.trim() !== '')
+    .join('. ');
+}
+
+const RANGE = '(?:<=|>=|≤|≥|<|>)?\\s*\\d+(?:\\.\\d+)?(?:\\s*(?:-|–|—|to)\\s*\\d+(?:\\.\\d+)?)?';
+/** "LVEF 30-35%", "EF: 55 %", "ejection fraction estimated at 35 to 40%". */
+const EF_VALUE = new RegExp(
+  `\\b(?:LV\\s*)?(?:EF|ejection fraction)\\b[^\\d<>≤≥.;]{0,30}?(${RANGE}\\s*%?)`,
+  'i',
+);
+const EF_WORDS = /\b(?:L?V?EF|ejection fraction|(?:LV|left ventricular)\s+(?:systolic\s+)?function)\b/i;
+const QTC_VALUE = new RegExp(`\\bQTc\\b[^\\d<>≤≥.;]{0,15}?(${RANGE}\\s*(?:ms|msec)?)`, 'i');
+const RATE_VALUE = /\b(\d{2,3})\s*(bpm|beats\s*(?:per|\/)\s*min(?:ute)?|\/min)\b/i;
+
+/**
+ * An ejection fraction, QTc or heart rate written only in an echo or ECG report's conclusion. Read
+ * conservatively: a range counts by its worse bound (numberInText), and an echo conclusion that
+ * speaks of left-ventricular function without a number is "needs review", never normal.
+ */
+function measurementsFromReport(kb: FhirKnowledge, report: AnyResource, structured: ReadonlySet<string>) {
+  const kind = cardiacReportKind(kb, report);
+  const text = reportText(report);
+  if (!kind || !text || report.status === 'entered-in-error' || report.status === 'cancelled') return [];
+  const out: Measurement[] = [];
+  const add = (analyteId: string, fragment: string | undefined, words?: string) => {
+    const analyte = kb.analytes.get(analyteId);
+    // A structured result the report points to is the value; the conclusion only fills a gap.
+    const results = asArray<AnyResource>(report.result).map((r) => r?.reference);
+    if (!analyte || results.some((ref) => structured.has(`${analyteId}|${ref}`))) return;
+    const m: Measurement = {
+      analyte: analyteId,
+      status: resultStatus(report.status),
+      sources: [refOf(report)],
+    };
+    const date = effectiveDate(report);
+    if (date) m.date = date;
+    if (fragment) {
+      m.originalValue = `${fragment.trim()} (report conclusion)`;
+      const num = numberInText(fragment, analyte);
+      const n = num ? normaliseQuantity(num.value, undefined, num.unit, analyte) : undefined;
+      if (n && !('error' in n)) {
+        m.value = n.value;
+        m.unit = n.unit;
+      } else m.unreadable = n && 'error' in n ? n.error : `"${fragment}" is not a number`;
+    } else {
+      m.originalValue = `${words} (report conclusion)`;
+      m.unreadable = `"${words}" has no number: needs review`;
+    }
+    out.push(m);
+  };
+  if (kind === 'echo') {
+    const ef = EF_VALUE.exec(text)?.[1];
+    if (ef) add('lvef', ef);
+    else if (EF_WORDS.test(text)) add('lvef', undefined, text.slice(0, 160));
+  } else {
+    const qtc = QTC_VALUE.exec(text)?.[1];
+    if (qtc) add('qtc', qtc);
+    else if (/\bQTc?\b/i.test(text)) add('qtc', undefined, text.slice(0, 160));
+    const rate = RATE_VALUE.exec(text);
+    if (rate?.[1]) add('heart-rate', `${rate[1]} /min`);
+  }
   return out;
 }
 

@@ -102,13 +102,16 @@ export function dataRequirements(kb: FhirKnowledge = getKnowledge()): DataRequir
       id: 'reports',
       resourceType: 'DiagnosticReport',
       params: {
-        category: `${V2_0074}|GE,${V2_0074}|LAB,${V2_0074}|PAT,${V2_0074}|SP,${V2_0074}|CP`,
+        category: [
+          `${V2_0074}|GE,${V2_0074}|LAB,${V2_0074}|PAT,${V2_0074}|SP,${V2_0074}|CP`,
+          tokens(kb.codes.cardiacReports.categories),
+        ].join(','),
         _count: '100',
       },
-      domains: ['biomarkers'],
+      domains: ['biomarkers', 'cardiac-studies'],
       required: true,
       description:
-        'Genetics, laboratory and pathology reports: ALK/ROS1 results stated only in a report conclusion, and the grouping of genomic results.',
+        'Genetics, laboratory, pathology, echocardiogram and ECG reports: ALK/ROS1 results stated only in a report conclusion, the grouping of genomic results, and an ejection fraction, QTc or rate written only in a cardiac report\'s conclusion ("LVEF 30-35% (visual estimate)").',
     },
     {
       id: 'labs',

@@ -223,7 +223,7 @@ export function readRecord(
       }),
   );
   const measurements = safe('Measurements', [], () =>
-    extractMeasurements({ kb, observations: triage.measurements, notes }),
+    extractMeasurements({ kb, observations: triage.measurements, reports: of('DiagnosticReport'), notes }),
   );
 
   // [local-safety-rules] A medication that cannot be identified is never silently dropped: it makes

@@ -5,7 +5,8 @@
 
 /** LOINC "mod 10" check digit (the Luhn scheme) over the number part: `2345-7`. */
 export function isValidLoinc(code: string): boolean {
-  if (/^LA\d{1,6}-\d$/.test(code) || /^LL\d{1,6}-\d$/.test(code)) return true; // answer and answer-list ids
+  // Answer, answer-list and part ids (LP29708-2, the US Core "Cardiology" report category).
+  if (/^L[ALP]\d{1,7}-\d$/.test(code)) return true;
   const m = /^(\d{1,7})-(\d)$/.exec(code);
   if (!m) return false;
   const digits = (m[1] as string).split('').map(Number).reverse();

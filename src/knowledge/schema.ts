@@ -131,6 +131,12 @@ export const CodesSchema = z.object({
       procedure: CodingSchema,
     }),
   }),
+  /** Echo and ECG reports whose conclusion is read when no structured value came with them. */
+  cardiacReports: z.object({
+    echo: z.array(CodingSchema),
+    ecg: z.array(CodingSchema),
+    categories: z.array(CodingSchema),
+  }),
   /** Panels whose components carry the vital signs (the BP panel's systolic/diastolic). */
   vitalSignPanels: z.array(CodingSchema),
   /** mCODE CancerDiseaseStatus: the observation code and the values that mean progression (src/fhir). */

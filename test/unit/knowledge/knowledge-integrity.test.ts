@@ -93,6 +93,28 @@ describe('knowledge base integrity', () => {
     for (const r of rx) expect(r.source.length).toBeGreaterThan(3);
   });
 
+  it('every TKI whose label warns of ILD/pneumonitis (all but entrectinib) carries an information line citing its own label', () => {
+    for (const t of kb.tkis.filter((x) => x.id !== 'entrectinib')) {
+      const lines = t.dosingNotes.filter((n) => /pneumonitis|pulmonary/i.test(n.text));
+      expect(lines.length, t.id).toBeGreaterThan(0);
+      for (const n of lines) {
+        const drugs = n.evidence.map((id) => kb.evidence.get(id)?.drug);
+        expect(drugs, t.id).toContain(t.id);
+        expect(
+          drugs.filter((d) => d !== undefined && d !== t.id),
+          t.id,
+        ).toEqual([]);
+      }
+    }
+  });
+
+  it('every TKI records its US label version, and every label section names a drug with one', () => {
+    for (const t of kb.tkis) expect(t.label.basis.length, t.id).toBeGreaterThan(10);
+    expect(kb.tkis.filter((t) => t.label.asOf === null).map((t) => t.id)).toEqual(['brigatinib']);
+    for (const e of kb.evidence.values())
+      if (e.kind === 'label') expect(kb.agents.get(e.drug ?? '')?.kind, e.id).toBe('tki');
+  });
+
   it('each spec §2 gene has a first-line rule for both CNS states and an exhausted rule', () => {
     for (const gene of ['ALK', 'ROS1'] as const) {
       for (const cns of [true, false]) {
