@@ -28,7 +28,7 @@ function CheckRow({ c }: { c: CheckStatus }) {
                   : r.state === 'could-not-check'
                     ? 'could not check'
                     : 'none on file'}
-                {r.measurement?.derivedFrom ? (
+                {r.measurement?.derivedFrom && r.state !== 'abnormal' ? (
                   <span className="muted small"> ({r.measurement.derivedFrom})</span>
                 ) : null}
                 {r.threshold ? <span className="muted"> (limit {r.threshold})</span> : null}

@@ -3,6 +3,8 @@
  * checks, codes are well-formed, and regimens name only known agents. Each rule is also shown to
  * fail on a deliberately broken copy, so the guard cannot pass vacuously.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { codeProblem, isValidLoinc, isValidSnomed } from '../../../src/knowledge/code-formats.ts';
 import {
@@ -106,6 +108,19 @@ describe('knowledge base integrity', () => {
         ).toEqual([]);
       }
     }
+  });
+
+  it('src/knowledge/UNVERIFIED.md lists every unverified fact: its count matches the data', () => {
+    const dataDir = join(import.meta.dirname, '../../../src/knowledge/data');
+    const count = readdirSync(dataDir)
+      .filter((f) => f.endsWith('.json'))
+      .reduce(
+        (n, f) => n + (readFileSync(join(dataDir, f), 'utf8').match(/"verified": false/g) ?? []).length,
+        0,
+      );
+    const doc = readFileSync(join(dataDir, '../UNVERIFIED.md'), 'utf8');
+    expect(doc).toContain(`Count: ${count} `);
+    expect(doc.split('\n').filter((l) => /^\| [a-z-]+\.json \|/.test(l))).toHaveLength(count);
   });
 
   it('every TKI records its US label version, and every label section names a drug with one', () => {
