@@ -1,6 +1,8 @@
 import { useEffect } from 'react';
+import { displayName } from '../core/index.ts';
 import type { Assessment, DataDomain } from '../core/model.ts';
 import { getKnowledge } from '../knowledge/index.ts';
+import { type AttentionItem, attentionItems } from './attention.ts';
 import { BiomarkerPanel } from './components/BiomarkerPanel.tsx';
 import { DataGaps } from './components/DataGaps.tsx';
 import { DiseasePanel } from './components/DiseasePanel.tsx';
@@ -8,10 +10,12 @@ import { ErrorPage } from './components/ErrorPage.tsx';
 import { EvidenceList } from './components/EvidenceList.tsx';
 import { Interactions } from './components/Interactions.tsx';
 import { LocalTherapy, Notices } from './components/LocalTherapy.tsx';
+import { NeedsAttention } from './components/NeedsAttention.tsx';
 import { PatientBanner } from './components/PatientBanner.tsx';
 import { PretherapyChecks } from './components/PretherapyChecks.tsx';
 import { Recommendations } from './components/Recommendations.tsx';
 import { lineStatus, TherapyTimeline } from './components/TherapyTimeline.tsx';
+import { TumourBoardSummary } from './components/TumourBoardSummary.tsx';
 import { formatDate, METHOD_LABEL, STATUS_LABEL } from './format.ts';
 import { type Ready, useAssessment } from './hooks/use-assessment.ts';
 import type { SmartClient } from './smart/load-patient-data.ts';
@@ -19,11 +23,20 @@ import { applySmartStyle } from './smart/style.ts';
 
 /** The answers first: driver and certainty, brain, line, what to give. */
 function AtAGlance({ a }: { a: Assessment }) {
+  const kb = getKnowledge();
   const driver = a.driver ? a.biomarkers[a.driver] : undefined;
   const basis = driver?.basis[0];
   const r = a.recommendation;
-  const first = orderedChecks(a)[0];
-  const attention = first?.checks.filter((c) => c.state !== 'current').length ?? 0;
+  // Every preferred agent, not only the first: a renal dose rule for the second one matters too.
+  const preferred = new Set(r?.preferred.map((o) => o.id) ?? []);
+  const candidates = orderedChecks(a).filter((c) => preferred.has(c.agent));
+  const checkLine = (candidates.length ? candidates : orderedChecks(a).slice(0, 1)).map((c) => {
+    const open = c.checks.filter((s) => s.state !== 'current');
+    const abnormal = open.filter((s) => s.state === 'abnormal').map((s) => s.name.replace(/ \(.*\)$/, ''));
+    const name = displayName(kb, c.agent).replace(/ \(.*\)$/, '');
+    if (!open.length) return `${name}: checks current`;
+    return `${name}: ${abnormal.length ? `${abnormal.join(', ')} abnormal` : `${open.length} to complete`}${abnormal.length && open.length > abnormal.length ? `, ${open.length - abnormal.length} to complete` : ''}`;
+  });
   return (
     <section className="panel glance" aria-labelledby="glance-h">
       <h2 id="glance-h">At a glance</h2>
@@ -73,14 +86,10 @@ function AtAGlance({ a }: { a: Assessment }) {
             )}
           </dd>
         </div>
-        {first ? (
+        {checkLine.length ? (
           <div>
             <dt>Before first dose</dt>
-            <dd>
-              {attention
-                ? `${attention} check(s) to complete or review for ${first.agent}`
-                : `checks current for ${first.agent}`}
-            </dd>
+            <dd>{checkLine.join(' · ')}</dd>
           </div>
         ) : null}
       </dl>
@@ -114,14 +123,20 @@ export function Summary({ ready, now }: { ready: Ready; now: string }) {
           sources: m.sources,
           ...(m.date ? { date: m.date } : {}),
         });
+  const attention: AttentionItem[] = attentionItems(a, getKnowledge());
   return (
     <div className="summary" data-testid="summary">
       {data.context.needPatientBanner ? <PatientBanner patient={data.patient} now={now} /> : null}
+      <NeedsAttention items={attention} />
       <DataGaps gaps={data.gaps} />
       <AtAGlance a={a} />
       <div className="columns">
         <div className="col">
-          <Recommendations recommendation={a.recommendation} biomarkers={a.biomarkers} />
+          <Recommendations
+            recommendation={a.recommendation}
+            biomarkers={a.biomarkers}
+            attention={attention}
+          />
           <PretherapyChecks checks={orderedChecks(a)} />
           <Interactions interactions={a.interactions} couldNotCheck={gapDomains.has('medications')} />
           <LocalTherapy info={a.localTherapy} />
@@ -134,6 +149,7 @@ export function Summary({ ready, now }: { ready: Ready; now: string }) {
         </div>
       </div>
       <EvidenceList assessment={a} />
+      <TumourBoardSummary a={a} patient={data.patient} gaps={data.gaps} attention={attention} now={now} />
     </div>
   );
 }

@@ -6,13 +6,21 @@ import type {
   TherapyOption,
   TherapyRecommendation,
 } from '../../core/model.ts';
+import { type AttentionItem, optionBadge } from '../attention.ts';
 import { STATUS_LABEL } from '../format.ts';
 import { EvidenceRefs } from './EvidenceRefs.tsx';
 
-function OptionItem({ o }: { o: TherapyOption }) {
+function OptionItem({ o, badge }: { o: TherapyOption; badge?: AttentionItem | undefined }) {
   return (
     <li className="option">
       <strong className="option-name">{o.name}</strong>
+      {badge ? (
+        <a href={`#${badge.anchor}`} className={`badge sev-badge sev-badge-${badge.severity}`}>
+          <span aria-hidden="true">{badge.severity === 'critical' ? '!! ' : '! '}</span>
+          {badge.severity === 'critical' ? 'Critical' : 'Warning'}:{' '}
+          {badge.text.length > 60 ? `${badge.text.slice(0, 59)}…` : badge.text}
+        </a>
+      ) : null}
       {o.promoted ? <span className="badge status-equivocal">moved up: preferred unavailable</span> : null}
       {o.notes.map((n) => (
         <div key={n} className="note">
@@ -63,8 +71,11 @@ function groupAvoid(avoid: readonly AvoidedOption[]) {
 export function Recommendations({
   recommendation,
   biomarkers,
+  attention = [],
 }: {
   recommendation: TherapyRecommendation | null;
+  /** Findings to badge on the options they concern. */
+  attention?: readonly AttentionItem[];
   biomarkers: Record<Gene, GeneStatus>;
 }) {
   if (!recommendation)
@@ -100,7 +111,7 @@ export function Recommendations({
       {r.preferred.length ? (
         <ul className="options" aria-label="Preferred options">
           {r.preferred.map((o) => (
-            <OptionItem key={o.id} o={o} />
+            <OptionItem key={o.id} o={o} badge={optionBadge(attention, o.id)} />
           ))}
         </ul>
       ) : (
@@ -111,7 +122,7 @@ export function Recommendations({
           <h3 className="tier">Other recommended</h3>
           <ul className="options" aria-label="Other options">
             {r.other.map((o) => (
-              <OptionItem key={o.id} o={o} />
+              <OptionItem key={o.id} o={o} badge={optionBadge(attention, o.id)} />
             ))}
           </ul>
         </>

@@ -87,6 +87,23 @@ export function lineStatus(therapy: TherapyHistorySummary): string {
   return `${where} — ${tki}`;
 }
 
+/** Markers closer than this (px) would print their labels over each other. */
+const MIN_LABEL_GAP = 36;
+
+/** Consecutive items (sorted by position) less than `gap` apart, as groups. */
+export function clusterByX<T>(items: readonly T[], at: (t: T) => number, gap: number): T[][] {
+  const groups: T[][] = [];
+  let last = Number.NEGATIVE_INFINITY;
+  for (const item of [...items].sort((a, b) => at(a) - at(b))) {
+    const pos = at(item);
+    const current = groups[groups.length - 1];
+    if (current && pos - last < gap) current.push(item);
+    else groups.push([item]);
+    last = pos;
+  }
+  return groups;
+}
+
 /**
  * Therapy history as a picture: one row per line of therapy, i.e. per regimen (drugs started
  * together, labelled "Line 1: carboplatin + pemetrexed + pembrolizumab", its maintenance part drawn
@@ -323,24 +340,29 @@ export function TherapyTimeline({
               </g>
             );
           })}
-        {events
-          .filter((e) => e.kind === 'test')
-          .map((e) => {
-            const cx = x(e.start);
-            const cy = yOf(lines.length);
-            return (
-              <g key={`t-${e.start}-${e.text}`}>
-                <path
-                  d={`M${cx},${cy - 7} L${cx + 7},${cy} L${cx},${cy + 7} L${cx - 7},${cy} Z`}
-                  className="tl-test"
-                />
-                <text x={cx} y={cy - 10} textAnchor="middle" className="tl-mark-label">
-                  {e.label}
-                </text>
-                <title>{e.text}</title>
-              </g>
-            );
-          })}
+        {clusterByX(
+          events.filter((e) => e.kind === 'test'),
+          (e) => x(e.start),
+          MIN_LABEL_GAP,
+        ).map((group) => {
+          // Tests drawn this close together (ALK and ROS1 on one report) share one marker and one
+          // label ("ALK · ROS1"), so the labels never print over each other ("RAOS1").
+          const cx = x(group[0]?.start ?? 0);
+          const cy = yOf(lines.length);
+          const label = [...new Set(group.map((e) => e.label))].join(' · ');
+          return (
+            <g key={`t-${group.map((e) => `${e.start}-${e.text}`).join('|')}`}>
+              <path
+                d={`M${cx},${cy - 7} L${cx + 7},${cy} L${cx},${cy + 7} L${cx - 7},${cy} Z`}
+                className="tl-test"
+              />
+              <text x={cx} y={cy - 10} textAnchor="middle" className="tl-mark-label">
+                {label}
+              </text>
+              <title>{group.map((e) => e.text).join('; ')}</title>
+            </g>
+          );
+        })}
         {events
           .filter((e) => e.kind === 'cns')
           .map((e) => {
