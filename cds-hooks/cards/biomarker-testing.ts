@@ -5,10 +5,11 @@
  * EHR but could not be read.
  */
 import type { Assessment, TestingRecommendation } from '../../src/core/model.ts';
-import type { Card } from '../schemas.ts';
 import {
   type CardContext,
+  type CitedCard,
   citations,
+  evidenceExtension,
   links,
   md,
   OVERRIDE_REASONS,
@@ -30,7 +31,7 @@ const HEADLINES: Record<TestingRecommendation['kind'], (genes: string) => string
   'could-not-check': (g) => `${g} results could not be read from the EHR: status may be incomplete`,
 };
 
-export function biomarkerTestingCards(a: Assessment, ctx: CardContext): Card[] {
+export function biomarkerTestingCards(a: Assessment, ctx: CardContext): CitedCard[] {
   return a.testing.map((t) => {
     const genes = t.genes.join('/');
     const uuid = stableUuid(ctx.hookInstance, ctx.serviceId, 'biomarker-testing', t.kind, genes);
@@ -63,6 +64,7 @@ export function biomarkerTestingCards(a: Assessment, ctx: CardContext): Card[] {
           }
         : {}),
       links: links(ctx, t.evidence),
+      extension: evidenceExtension(ctx.kb, t.evidence),
     };
   });
 }

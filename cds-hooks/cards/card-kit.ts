@@ -5,6 +5,7 @@
 import { hash } from 'node:crypto';
 import type { CheckOrder } from '../../src/core/model.ts';
 import { type Knowledge, labelAsOf } from '../../src/knowledge/index.ts';
+import type { Evidence } from '../../src/knowledge/schema.ts';
 import type { Card, Link, Suggestion } from '../schemas.ts';
 
 export const TOPIC_SYSTEM = 'urn:alk-ros1-cds:topic';
@@ -103,35 +104,125 @@ export function generic(id: string): string {
   return id.charAt(0).toUpperCase() + id.slice(1);
 }
 
-/** Each evidence record's citation line, made once per knowledge base (knowledge text only). */
-const citationLines = new WeakMap<Knowledge, Map<string, string>>();
+/** Where a card lists the evidence ids it cites: ids are internal, so they stay out of the text. */
+export const EVIDENCE_EXTENSION = 'urn:alk-ros1-cds:evidence';
 
-function citationLine(kb: Knowledge, id: string): string | undefined {
-  let lines = citationLines.get(kb);
-  if (!lines) {
-    lines = new Map();
-    citationLines.set(kb, lines);
-  }
-  const hit = lines.get(id);
-  if (hit !== undefined) return hit;
-  const e = kb.evidence.get(id);
-  if (!e) return undefined;
-  const where = [e.section, e.citation, labelAsOf(kb, id)].filter(Boolean).join('; ');
-  const title = e.url ? `[${kbText(e.title)}](${e.url})` : kbText(e.title);
-  const summaryText = e.summary ? ` ${kbText(e.summary)}` : '';
-  const flag = e.verified ? '' : ' *(not verified against the primary source)*';
-  const line = `- **${id}**: ${title}${where ? ` (${kbText(where)})` : ''}.${summaryText}${flag}`;
-  lines.set(id, line);
-  return line;
+/**
+ * A card as this service sends it: the contract's Card plus `extension` (CDS Hooks 2.0 lets any
+ * card carry one), which names the evidence ids behind the short source titles in `detail`.
+ */
+export type CitedCard = Card & { extension?: Record<string, unknown> };
+
+/** The card extension naming every evidence id a card cites (known ids, each once, in order). */
+export function evidenceExtension(kb: Knowledge, ids: readonly string[]): Record<string, unknown> {
+  return { [EVIDENCE_EXTENSION]: [...new Set(ids)].filter((id) => kb.evidence.has(id)) };
 }
 
-/** A markdown list of sources, with the figures a clinician needs. */
+/** At most this many sources are named on a card; the SMART app lists them all. */
+const MAX_SOURCES = 5;
+
+interface SourceEntry {
+  text: string;
+  url?: string;
+  /** Label revision, title, sections and citation: the link's title (hover) text. */
+  details: string[];
+  verified: boolean;
+}
+
+/** `Peters S et al. … 2017` → `Peters 2017`; a book chapter's section as `§5.1`. */
+function publicationTitle(e: Evidence): string {
+  const from = e.citation ?? e.title;
+  const author = /^[\p{L}'-]+/u.exec(from)?.[0] ?? e.title;
+  const year = /\b(?:19|20)\d\d\b/.exec(e.citation ?? e.title)?.[0];
+  return year ? `${author} ${year}` : author;
+}
+
+/** A short title for one evidence record: the words a clinician recognises, not a paragraph. */
+function shortTitle(e: Evidence): string {
+  switch (e.kind) {
+    case 'label':
+      return `${e.title.split(' (')[0]} label`;
+    case 'trial': {
+      const name = e.title.split(':')[0] ?? e.title;
+      return /\btrial\b/i.test(name) ? name : `${name} trial`;
+    }
+    case 'publication':
+      return publicationTitle(e);
+    default: {
+      const bare = e.title.replace(/\s*\([^()]*\)\s*$/, '');
+      const head = bare.split(': ')[0] ?? bare;
+      const text = head.length >= 4 && head !== bare ? head : bare;
+      return text.length <= 40 ? text : `${text.slice(0, 40).replace(/\s+\S*$/, '')}…`;
+    }
+  }
+}
+
+/**
+ * One entry per source a clinician would name: a drug's label once (its sections in the hover
+ * text), a book chapter once with its sections (`Aslan §2, §5.1`), every other record by itself.
+ */
+function sourceEntries(kb: Knowledge, ids: readonly string[]): SourceEntry[] {
+  const entries = new Map<string, SourceEntry & { sections: string[] }>();
+  for (const id of new Set(ids)) {
+    const e = kb.evidence.get(id);
+    if (!e) continue;
+    const chapter = e.kind === 'publication' && e.section?.startsWith('§');
+    const key = e.kind === 'label' ? `label|${e.drug ?? e.url ?? e.title}` : chapter ? `pub|${e.title}` : id;
+    const seen = entries.get(key);
+    const section = chapter ? e.section?.split(' ')[0] : undefined;
+    if (seen) {
+      if (section) seen.sections.push(section);
+      if (e.section && !seen.details.includes(e.section)) seen.details.push(e.section);
+      seen.verified &&= e.verified;
+      seen.url ??= e.url;
+      continue;
+    }
+    entries.set(key, {
+      text: shortTitle(e),
+      ...(e.url ? { url: e.url } : {}),
+      // A trial's name says what it is; a label's hover text adds its revision and sections, and
+      // any other source's its full title.
+      details:
+        e.kind === 'trial'
+          ? []
+          : [labelAsOf(kb, id), e.kind === 'label' ? undefined : e.title, e.section, e.citation].filter(
+              (x): x is string => Boolean(x),
+            ),
+      verified: e.verified,
+      sections: section ? [section] : [],
+    });
+  }
+  return [...entries.values()].map(({ sections, ...entry }) =>
+    sections.length ? { ...entry, text: `${entry.text} ${sections.join(', ')}` } : entry,
+  );
+}
+
+/** A link's title text: no quote or backslash that could end or bend it. */
+function linkTitle(parts: readonly string[]): string {
+  return parts.join('; ').replace(/["\\]/g, "'").replace(/\s+/g, ' ');
+}
+
+/** `[ALEX trial](https://… "ALEX: alectinib vs crizotinib…")`, or the bare title without a usable link. */
+function sourceText(s: SourceEntry): string {
+  const text = md(s.text);
+  const linked =
+    s.url?.startsWith('https://') && !/[\s()<>]/.test(s.url)
+      ? `[${text}](${s.url}${s.details.length ? ` "${linkTitle(s.details)}"` : ''})`
+      : text;
+  return s.verified ? linked : `${linked} _(not yet verified)_`;
+}
+
+/**
+ * One line of sources as short linked titles, for example
+ * `**Sources**: Aslan §5.1 · [ALEX trial](…) · [LORBRENA label](… "…; US label as of 2026-01")`.
+ * The evidence ids themselves go in the card's extension (evidenceExtension).
+ */
 export function citations(kb: Knowledge, ids: readonly string[]): string {
-  const lines = [...new Set(ids)].flatMap((id) => {
-    const line = citationLine(kb, id);
-    return line === undefined ? [] : [line];
-  });
-  return lines.length ? `**Sources**\n\n${lines.join('\n')}` : '';
+  const entries = sourceEntries(kb, ids);
+  if (entries.length === 0) return '';
+  const shown = entries.slice(0, MAX_SOURCES).map(sourceText);
+  const more = entries.length - MAX_SOURCES;
+  return `**Sources**: ${shown.join(' · ')}${more > 0 ? ` · ${more} more in the ALK/ROS1 summary` : ''}`;
 }
 
 /** Absolute https links to the cited sources, plus the SMART app. */

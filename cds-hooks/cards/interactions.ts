@@ -10,10 +10,11 @@ import {
   SEVERITY_RANK,
   type Severity,
 } from '../../src/core/model.ts';
-import type { Card } from '../schemas.ts';
 import {
   type CardContext,
+  type CitedCard,
   citations,
+  evidenceExtension,
   generic,
   links,
   md,
@@ -24,7 +25,12 @@ import {
   summary,
 } from './card-kit.ts';
 
-export function interactionCards(a: Assessment, ctx: CardContext): Card[] {
+/** The finding's message without the leading drug string (the core writes `<drug> (<class>): <text>`). */
+function withoutDrug(i: InteractionFinding): string {
+  return i.message.startsWith(`${i.with.display} `) ? i.message.slice(i.with.display.length + 1) : i.message;
+}
+
+export function interactionCards(a: Assessment, ctx: CardContext): CitedCard[] {
   const byDrug = new Map<string, InteractionFinding[]>();
   for (const i of a.interactions) {
     if (i.severity === 'info') continue;
@@ -49,10 +55,11 @@ export function interactionCards(a: Assessment, ctx: CardContext): Card[] {
       uuid: stableUuid(ctx.hookInstance, ctx.serviceId, 'interaction', drug),
       summary: summary(`${plain(worst.with.display)}: ${parts.join('; ')}`),
       detail: [
+        // The summary names the drug: each line starts at its class, not the drug again.
         sorted
           .map(
             (i) =>
-              `- **${generic(i.agent)}**: ${md(i.message)}${i.verified ? '' : ' *(label wording not verified)*'}`,
+              `- **${generic(i.agent)}** ${md(withoutDrug(i))}${i.verified ? '' : ' *(label wording not verified)*'}`,
           )
           .join('\n'),
         citations(ctx.kb, evidence),
@@ -61,6 +68,7 @@ export function interactionCards(a: Assessment, ctx: CardContext): Card[] {
       source: source(ctx, 'drug-interaction', evidence),
       overrideReasons: OVERRIDE_REASONS,
       links: links(ctx, evidence),
+      extension: evidenceExtension(ctx.kb, evidence),
     };
   });
 }

@@ -1,7 +1,16 @@
 /** Local-therapy information (patient-view): never an order, so no suggestions. */
 import type { Assessment } from '../../src/core/model.ts';
-import type { Card } from '../schemas.ts';
-import { type CardContext, citations, kbText, links, source, stableUuid, summary } from './card-kit.ts';
+import {
+  type CardContext,
+  type CitedCard,
+  citations,
+  evidenceExtension,
+  kbText,
+  links,
+  source,
+  stableUuid,
+  summary,
+} from './card-kit.ts';
 
 const HEADLINES = {
   oligometastatic: 'Oligometastatic disease: consider local ablative therapy with systemic therapy',
@@ -10,7 +19,7 @@ const HEADLINES = {
   oligoprogression: 'Oligoprogression on a TKI: consider local therapy and continue the TKI',
 } as const;
 
-export function localTherapyCards(a: Assessment, ctx: CardContext): Card[] {
+export function localTherapyCards(a: Assessment, ctx: CardContext): CitedCard[] {
   return a.localTherapy.map((l) => ({
     uuid: stableUuid(ctx.hookInstance, ctx.serviceId, 'local-therapy', l.kind),
     summary: summary(HEADLINES[l.kind]),
@@ -18,5 +27,6 @@ export function localTherapyCards(a: Assessment, ctx: CardContext): Card[] {
     indicator: 'info' as const,
     source: source(ctx, 'local-therapy', l.evidence),
     links: links(ctx, l.evidence),
+    extension: evidenceExtension(ctx.kb, l.evidence),
   }));
 }

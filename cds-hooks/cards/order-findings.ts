@@ -4,10 +4,12 @@
  * concern. Concordance cards offer to replace the draft: create the alternative, delete the draft.
  */
 import { type DraftOrder, type OrderFinding, SEVERITY_RANK } from '../../src/core/model.ts';
-import type { Card, Suggestion } from '../schemas.ts';
+import type { Suggestion } from '../schemas.ts';
 import {
   type CardContext,
+  type CitedCard,
   citations,
+  evidenceExtension,
   generic,
   links,
   md,
@@ -97,8 +99,8 @@ export function orderCards(
   drafts: readonly DraftOrder[],
   gene: string | null,
   ctx: CardContext,
-): Card[] {
-  const cards: Card[] = [];
+): CitedCard[] {
+  const cards: CitedCard[] = [];
   const groups = new Map<string, OrderFinding[]>();
   for (const f of findings) {
     const key = `${f.draft}|${f.topic}|${f.topic === 'drug-interaction' ? (f.interaction?.with.drug ?? '') : ''}`;
@@ -171,6 +173,7 @@ export function orderCards(
       ...(suggestions.length ? { suggestions, selectionBehavior: 'at-most-one' as const } : {}),
       overrideReasons: OVERRIDE_REASONS,
       links: links(ctx, evidence),
+      extension: evidenceExtension(ctx.kb, evidence),
     });
   }
   return cards;

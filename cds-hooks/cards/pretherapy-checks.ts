@@ -4,10 +4,11 @@
  * the threshold; "could not check" is never presented as done.
  */
 import type { CheckStatus } from '../../src/core/model.ts';
-import type { Card } from '../schemas.ts';
 import {
   type CardContext,
+  type CitedCard,
   citations,
+  evidenceExtension,
   generic,
   kbText,
   links,
@@ -33,7 +34,7 @@ export function pretherapyCard(
   checks: CheckStatus[],
   ctx: CardContext,
   key: string,
-): Card | undefined {
+): CitedCard | undefined {
   const open = checks.filter((c) => c.state !== 'current');
   if (open.length === 0) return undefined;
   const uuid = stableUuid(ctx.hookInstance, ctx.serviceId, 'pretherapy-checks', key);
@@ -47,7 +48,10 @@ export function pretherapyCard(
     .map((s) => [s, open.filter((c) => c.state === s)] as const)
     .filter(([, list]) => list.length > 0)
     .map(([s, list]) => `${STATE_WORDS[s]}: ${list.map((c) => c.name.replace(/ \(.*\)$/, '')).join(', ')}`);
-  const evidence = [...new Set(open.flatMap((c) => c.evidence))];
+  // Each dose rule's own label section is cited, whichever agent's status the card shows.
+  const evidence = [
+    ...new Set(open.flatMap((c) => [...c.evidence, ...(c.doseNotes ?? []).flatMap((n) => n.evidence)])),
+  ];
   const suggestions = open
     .filter((c) => c.orders.length > 0 && c.state !== 'abnormal')
     .map((c) =>
@@ -90,6 +94,7 @@ export function pretherapyCard(
     ...(suggestions.length ? { suggestions, selectionBehavior: 'any' as const } : {}),
     overrideReasons: OVERRIDE_REASONS,
     links: links(ctx, evidence),
+    extension: evidenceExtension(ctx.kb, evidence),
   };
 }
 

@@ -3,11 +3,12 @@
  * agent. `at-most-one` because one TKI is prescribed; `isRecommended` only when exactly one agent is
  * preferred (CDS Hooks allows at most one on such a card) [contract: card topics].
  */
-import type { Assessment, TherapyOption } from '../../src/core/model.ts';
-import type { Card } from '../schemas.ts';
+import type { Assessment, AvoidedOption, CheckState, TherapyOption } from '../../src/core/model.ts';
 import {
   type CardContext,
+  type CitedCard,
   citations,
+  evidenceExtension,
   generic,
   kbText,
   links,
@@ -21,18 +22,86 @@ import {
   summary,
 } from './card-kit.ts';
 
-function optionLine(o: TherapyOption, a: Assessment, ctx: CardContext): string {
-  const agent = ctx.kb.agents.get(o.id);
-  const dosing = agent?.kind === 'tki' ? agent.dosingNotes.map((n) => kbText(n.text)).join(' ') : '';
-  const checks = a.checks.find((c) => c.agent === o.id)?.checks.filter((c) => c.state !== 'current') ?? [];
-  const checkText = checks.length
-    ? ` Before the first dose: ${checks.map((c) => `${c.name} ${c.state.replace(/-/g, ' ')}`).join('; ')}.`
-    : '';
-  const notes = o.notes.length ? ` ${o.notes.map(kbText).join(' ')}` : '';
-  return `- **${kbText(o.name)}**${notes}${dosing ? ` ${dosing}` : ''}${checkText} _[${o.evidence.join(', ')}]_`;
+/**
+ * One option: its name and the knowledge base's notes for this patient. Dosing stays on the
+ * drafted order (its note) and in the SMART app: the card is for choosing.
+ */
+function optionLine(o: TherapyOption): string {
+  return `- **${kbText(o.name)}**${o.notes.length ? `: ${o.notes.map(kbText).join(' ')}` : ''}`;
 }
 
-export function therapySelectionCard(a: Assessment, ctx: CardContext): Card | undefined {
+/** A tier in one line when no option has a note, else one line per option. */
+function tierText(title: string, options: readonly TherapyOption[]): string {
+  if (options.length === 0) return '';
+  return options.some((o) => o.notes.length > 0)
+    ? `**${title}**\n\n${options.map(optionLine).join('\n')}`
+    : `**${title}**: ${options.map((o) => kbText(o.name)).join(', ')}`;
+}
+
+const STATE_RANK: Record<CheckState, number> = {
+  current: 0,
+  stale: 1,
+  missing: 2,
+  'could-not-check': 3,
+  abnormal: 4,
+};
+
+/**
+ * The checks still open before any offered agent, once each (not once per agent): the agents are
+ * named only when a check concerns some of them.
+ */
+function openChecksText(a: Assessment, offered: readonly TherapyOption[]): string {
+  const ids = offered.map((o) => o.id);
+  const open = new Map<string, { state: CheckState; agents: string[] }>();
+  for (const list of a.checks.filter((c) => ids.includes(c.agent))) {
+    for (const c of list.checks.filter((x) => x.state !== 'current')) {
+      const seen = open.get(c.name) ?? { state: c.state, agents: [] };
+      // Thresholds differ by agent: the worst state is the one said.
+      if (STATE_RANK[c.state] > STATE_RANK[seen.state]) seen.state = c.state;
+      seen.agents.push(list.agent);
+      open.set(c.name, seen);
+    }
+  }
+  if (open.size === 0) return '';
+  const withAgents = a.checks.filter((c) => ids.includes(c.agent)).length;
+  const parts = [...open.entries()].map(
+    ([name, { state, agents }]) =>
+      `${kbText(name)} ${state.replace(/-/g, ' ')}${agents.length < withAgents ? ` (${agents.join(', ')})` : ''}`,
+  );
+  return `**Before the first dose**: ${parts.join('; ')}.`;
+}
+
+/** The reason said most often (the first of equals): a class's shared reason. */
+function commonest(whys: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const w of whys) counts.set(w, (counts.get(w) ?? 0) + 1);
+  return [...counts.entries()].reduce((best, next) => (next[1] > best[1] ? next : best))[0];
+}
+
+/**
+ * The avoid list, short: immune checkpoint inhibitors named once as a class, and agents avoided
+ * for the same reason in one line ("Entrectinib, Repotrectinib, Taletrectinib: not ALK inhibitors").
+ */
+function avoidLines(avoid: readonly AvoidedOption[], ctx: CardContext): string[] {
+  const isIci = (x: AvoidedOption) => ctx.kb.agents.get(x.id)?.kind === 'immunotherapy';
+  const icis = avoid.filter(isIci);
+  const collapse = icis.length >= 2;
+  // Groups in the order their first member appears: the class, or one reason.
+  const groups = new Map<string, AvoidedOption[]>();
+  for (const x of avoid) {
+    const key = collapse && isIci(x) ? '\u0000class' : x.why;
+    groups.set(key, [...(groups.get(key) ?? []), x]);
+  }
+  return [...groups.entries()].map(([key, group]) => {
+    if (key !== '\u0000class')
+      return `- ${group.map((x) => `**${kbText(x.name)}**`).join(', ')}: ${kbText(key)}`;
+    const names = group.map((x) => x.id);
+    const listed = names.length > 2 ? `${names.slice(0, 2).join(', ')}, …` : names.join(', ');
+    return `- **Immune checkpoint inhibitors** (${listed}): ${kbText(commonest(group.map((x) => x.why)))}`;
+  });
+}
+
+export function therapySelectionCard(a: Assessment, ctx: CardContext): CitedCard | undefined {
   const rec = a.recommendation;
   if (!rec || !a.driver) return undefined;
   const drugs = [...rec.preferred, ...rec.other].filter((o) => o.kind === 'drug');
@@ -57,15 +126,12 @@ export function therapySelectionCard(a: Assessment, ctx: CardContext): Card | un
     ]),
   ];
   const detail = [
-    `**${kbText(rec.situation.label)}**. Biomarker: ${a.biomarkers[a.driver].reasons.map(md).join(' ')}`,
+    `**${kbText(rec.situation.label)}.** Biomarker: ${a.biomarkers[a.driver].reasons.map(md).join(' ')}`,
     rec.notes.length ? `**Notes**: ${rec.notes.map(kbText).join(' ')}` : '',
-    rec.preferred.length
-      ? `**Preferred**\n\n${rec.preferred.map((o) => optionLine(o, a, ctx)).join('\n')}`
-      : '',
-    rec.other.length ? `**Other options**\n\n${rec.other.map((o) => optionLine(o, a, ctx)).join('\n')}` : '',
-    rec.avoid.length
-      ? `**Avoid**\n\n${rec.avoid.map((x) => `- **${kbText(x.name)}**: ${kbText(x.why)} _[${x.evidence.join(', ')}]_`).join('\n')}`
-      : '',
+    tierText('Preferred', rec.preferred),
+    tierText('Other options', rec.other),
+    openChecksText(a, drugs),
+    rec.avoid.length ? `**Avoid**\n\n${avoidLines(rec.avoid, ctx).join('\n')}` : '',
     a.therapy.couldNotCheck ? `**Could not check**: ${md(a.therapy.couldNotCheck)}` : '',
     // Warnings and critical interactions have their own cards (interactions.ts); notes stay here.
     infoInteractions.length
@@ -105,6 +171,7 @@ export function therapySelectionCard(a: Assessment, ctx: CardContext): Card | un
       ? { suggestions, selectionBehavior: 'at-most-one' as const, overrideReasons: OVERRIDE_REASONS }
       : {}),
     links: links(ctx, evidence),
+    extension: evidenceExtension(ctx.kb, evidence),
   };
 }
 

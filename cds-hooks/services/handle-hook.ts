@@ -180,6 +180,13 @@ function patientViewCards(a: Assessment, ctx: CardContext): Card[] {
   return cards;
 }
 
+const INDICATOR_ORDER: Record<Card['indicator'], number> = { critical: 0, warning: 1, info: 2 };
+
+/** Critical first, then warning, then info; cards of one severity keep their order (sort is stable). */
+function bySeverity(cards: readonly Card[]): Card[] {
+  return [...cards].sort((a, b) => INDICATOR_ORDER[a.indicator] - INDICATOR_ORDER[b.indicator]);
+}
+
 export async function handleHook(
   service: ServiceDefinition,
   body: unknown,
@@ -236,7 +243,7 @@ export async function handleHook(
     cards = orderCards(findings, drafts, assessment.driver, ctx);
   }
   return {
-    cards,
+    cards: bySeverity(cards),
     hookInstance: req.hookInstance,
     fhirCalls,
     gaps: gaps.length,

@@ -17,7 +17,7 @@ export interface AttentionItem {
   /** Agents it concerns (badges on the therapy options). */
   agents: string[];
   /** Where the details are on the page. */
-  anchor: 'ix-h' | 'checks-h' | 'timeline-h' | 'notices-h';
+  anchor: 'ix-h' | 'checks-h' | 'timeline-h' | 'notices-h' | 'biomarkers-h';
 }
 
 const firstSentence = (s: string) => {
@@ -98,6 +98,27 @@ export function attentionItems(a: Assessment, kb: Knowledge): AttentionItem[] {
       anchor: 'checks-h',
     });
   }
+
+  // Biomarker testing the plan depends on (discordant, unconfirmed screen, failed test).
+  for (const t of a.testing)
+    if (t.severity !== 'info')
+      items.push({ severity: t.severity, text: `${t.test}: ${t.why}`, agents: [], anchor: 'biomarkers-h' });
+
+  // A result out of date that was abnormal when last measured is still a warning.
+  const staleAbnormal = new Map<string, string>();
+  for (const agent of a.checks)
+    for (const c of agent.checks)
+      if (c.state === 'stale')
+        for (const r of c.readings)
+          if (r.state === 'stale' && r.threshold)
+            staleAbnormal.set(`${c.check}|${r.analyte}`, r.why.replace(/\.$/, ''));
+  for (const why of staleAbnormal.values())
+    items.push({
+      severity: 'warning',
+      text: `Out of date and abnormal when last measured: ${why}`,
+      agents: [],
+      anchor: 'checks-h',
+    });
 
   if (a.therapy.couldNotCheck)
     items.push({ severity: 'warning', text: a.therapy.couldNotCheck, agents: [], anchor: 'timeline-h' });

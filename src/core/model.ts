@@ -225,6 +225,8 @@ export interface Measurement {
   unreadable?: string;
   /** How a computed value was reached (Cockcroft-Gault: which creatinine, age, sex and weight). */
   derivedFrom?: string;
+  /** Inputs a computed value lacks that a laboratory order would not supply (weight, sex, age). */
+  missingInputs?: string[];
   date?: IsoDate;
   status: ResultStatus;
   interpretation?: Interpretation;

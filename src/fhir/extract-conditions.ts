@@ -234,6 +234,9 @@ function lesionCountFrom(text: string): number | undefined {
 }
 
 const DIALYSIS_WORDS = /\b(dialysis|ha?emodialysis|peritoneal dialysis|CKD\s*(stage\s*)?5D)\b/i;
+/** Words about dialysis that do not mean the patient is on it. */
+const NOT_ON_DIALYSIS =
+  /\b(pre-?dialysis|no(t| longer)?( yet)? on dialysis|no dialysis|awaiting dialysis|dialysis (access|fistula|catheter|graft)|(arteriovenous|AV) (fistula|graft)|fistula|catheter)\b/i;
 const SEVERE_CKD_WORDS =
   /\b(end[- ]stage (renal|kidney) disease|ESRD|ESKD|(chronic kidney disease|CKD),?\s*stage\s*(4|5|IV|V)\b|CKD\s*(G?4|G?5|IV|V)\b)/i;
 
@@ -241,7 +244,7 @@ const SEVERE_CKD_WORDS =
 function kidneyKindOf(kb: FhirKnowledge, c: AnyResource): KidneyFinding['kind'] | undefined {
   if (inSet(kb, c.code, 'kidneyDialysis')) return 'dialysis';
   const text = conceptText(c.code);
-  if (DIALYSIS_WORDS.test(text) && !/\bno(t on)? dialysis\b/i.test(text)) return 'dialysis';
+  if (DIALYSIS_WORDS.test(text) && !NOT_ON_DIALYSIS.test(text)) return 'dialysis';
   if (inSet(kb, c.code, 'kidneySevere') || SEVERE_CKD_WORDS.test(text)) return 'severe-ckd';
   return undefined;
 }

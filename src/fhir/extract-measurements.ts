@@ -100,22 +100,33 @@ export function extractMeasurements(input: MeasurementInput): Measurement[] {
     }
   }
   if (dropped > 0) notes.push(`${dropped} check observation(s) entered in error or cancelled were not used.`);
-  const structured = new Set(out.flatMap((m) => m.sources.map((ref) => `${m.analyte}|${ref}`)));
+  // Structured values by analyte, with their references and days: a conclusion never adds a value
+  // for an analyte a structured result of the same report or day already gives.
+  const structured = new Map<string, { refs: Set<string>; days: Set<string> }>();
+  for (const m of out) {
+    const entry = structured.get(m.analyte) ?? { refs: new Set<string>(), days: new Set<string>() };
+    for (const ref of m.sources) entry.refs.add(ref);
+    if (m.date) entry.days.add(m.date.slice(0, 10));
+    structured.set(m.analyte, entry);
+  }
   for (const report of reports) out.push(...measurementsFromReport(kb, report, structured));
   return out;
 }
 
 type ReportKind = 'echo' | 'ecg';
 
+/** Studies that name an ECG but are not a resting 12-lead ECG (gated CT, stress tests, Holter). */
+const NOT_RESTING_ECG = /\b(CT|MRI?|gated|stress|exercise|treadmill|holter|event monitor)\b/i;
+
 /** Echo or ECG report, by code, then by category with the report's name deciding which. */
 function cardiacReportKind(kb: FhirKnowledge, report: AnyResource): ReportKind | undefined {
   const r = kb.codes.cardiacReports;
-  if (hasCoding(kb, report.code, r.echo)) return 'echo';
-  if (hasCoding(kb, report.code, r.ecg)) return 'ecg';
   const name = conceptText(report.code);
+  if (hasCoding(kb, report.code, r.echo)) return 'echo';
+  if (hasCoding(kb, report.code, r.ecg)) return NOT_RESTING_ECG.test(name) ? undefined : 'ecg';
   const cardiology = asArray(report.category).some((c) => hasCoding(kb, c, r.categories));
-  if (/\b(echo\w*|TTE|TEE|MUGA|ventriculogra\w+)\b/i.test(name)) return 'echo';
-  if (/\b(ECG|EKG|electrocardiogra\w+)\b/i.test(name)) return 'ecg';
+  if (/\b(echo\w*|TTE|TEE|MUGA|ventriculogra\w+)\b/i.test(name) && !/\bstress\b/i.test(name)) return 'echo';
+  if (/\b(ECG|EKG|electrocardiogra\w+)\b/i.test(name)) return NOT_RESTING_ECG.test(name) ? undefined : 'ecg';
   return cardiology && /ejection fraction|\bL?V?EF\b/i.test(reportText(report)) ? 'echo' : undefined;
 }
 
@@ -125,37 +136,88 @@ function reportText(report: AnyResource): string {
     .join('. ');
 }
 
-const RANGE = '(?:<=|>=|≤|≥|<|>)?\\s*\\d+(?:\\.\\d+)?(?:\\s*(?:-|–|—|to)\\s*\\d+(?:\\.\\d+)?)?';
-/** "LVEF 30-35%", "EF: 55 %", "ejection fraction estimated at 35 to 40%". */
-const EF_VALUE = new RegExp(
-  `\\b(?:LV\\s*)?(?:EF|ejection fraction)\\b[^\\d<>≤≥.;]{0,30}?(${RANGE}\\s*%?)`,
-  'i',
-);
+/** `https://x/fhir/Observation/o1/_history/2` → `Observation/o1`, so references compare by type and id. */
+function typeAndId(reference: unknown): string | undefined {
+  if (typeof reference !== 'string') return undefined;
+  const parts = reference.replace(/\/_history\/[^/]+$/, '').split('/');
+  return parts.length >= 2 ? `${parts[parts.length - 2]}/${parts[parts.length - 1]}` : reference;
+}
+
+/** Clauses of a conclusion: sentences, then ";" and "," (a decimal point is not a break). */
+const clauses = (text: string) =>
+  text
+    .split(/(?<!\d)\.(?!\d)|[;,]|\.\s/)
+    .map((c) => c.trim())
+    .filter(Boolean);
+
+const VALUE = '(?:<=|>=|≤|≥|<|>)?\\s*\\d+(?:\\.\\d+)?(?:\\s*(?:-|–|—|to)\\s*\\d+(?:\\.\\d+)?)?';
+const PERCENT_VALUE = new RegExp(`(${VALUE})\\s*%`, 'g');
+const LV_EF = /\b(?:LV\s*EF|LVEF|EF|ejection fraction)\b/i;
+const RV = /\b(?:right ventric\w*|RV\s*EF|RVEF|RV)\b/i;
+/** Words that put two ejection fractions in one clause ("decreased from 55% to 35%"). */
+const COMPARISON = /\b(from|previous\w*|prior|compared|was|earlier|baseline|then|now)\b/i;
 const EF_WORDS = /\b(?:L?V?EF|ejection fraction|(?:LV|left ventricular)\s+(?:systolic\s+)?function)\b/i;
-const QTC_VALUE = new RegExp(`\\bQTc\\b[^\\d<>≤≥.;]{0,15}?(${RANGE}\\s*(?:ms|msec)?)`, 'i');
-const RATE_VALUE = /\b(\d{2,3})\s*(bpm|beats\s*(?:per|\/)\s*min(?:ute)?|\/min)\b/i;
+
+/**
+ * The one left-ventricular ejection fraction a conclusion states, or why it cannot be read: a
+ * clause about the right ventricle is skipped; two values, a comparison, or a number with no "%"
+ * make it "needs review" rather than a guess.
+ */
+function ejectionFraction(text: string): { fragment: string } | { review: string } | undefined {
+  const found: string[] = [];
+  let doubtful = false;
+  for (const clause of clauses(text)) {
+    if (!LV_EF.test(clause) || RV.test(clause)) continue;
+    const values = [...clause.matchAll(PERCENT_VALUE)].map((m) => m[0]);
+    if (values.length > 1 || (values.length === 1 && COMPARISON.test(clause))) doubtful = true;
+    else if (values.length === 1 && values[0]) found.push(values[0]);
+    else if (/\d/.test(clause.replace(/\b(19|20)\d{2}-\d{2}(-\d{2})?\b/g, ''))) doubtful = true;
+  }
+  const distinct = [...new Set(found.map((f) => f.replace(/\s+/g, '')))];
+  if (!doubtful && distinct.length === 1 && found[0]) return { fragment: found[0] };
+  if (doubtful || distinct.length > 1) return { review: text.slice(0, 160) };
+  return EF_WORDS.test(text) ? { review: text.slice(0, 160) } : undefined;
+}
+
+/** "QTc 512 ms", "QTcF: 520", "QT/QTc 400/520 ms" (the second of the pair). */
+const QT_QTC_PAIR = /\bQT\s*\/\s*QTc[BFH]?\b[^\d]{0,10}(\d{3})\s*\/\s*(\d{3})/i;
+const QTC_VALUE = new RegExp(`\\bQTc[BFH]?\\b[^\\d<>≤≥;,]{0,15}?(${VALUE}\\s*(?:ms|msec)?)`, 'i');
+const QT_WORDS = /\bQTc?[BFH]?\b|\bQT interval\b/i;
+/** The ventricular rate: named first; otherwise a rate in bpm that is not the atrial rate. */
+const VENTRICULAR_RATE = /\b(?:ventricular rate|heart rate|HR)\b[^\d;,]{0,12}(\d{2,3})\b/i;
+const ANY_RATE =
+  /(?<!atrial rate[^\d;,]{0,12})\b(\d{2,3})\s*(?:bpm|beats\s*(?:per|\/)\s*min(?:ute)?|\/min)\b/i;
 
 /**
  * An ejection fraction, QTc or heart rate written only in an echo or ECG report's conclusion. Read
- * conservatively: a range counts by its worse bound (numberInText), and an echo conclusion that
- * speaks of left-ventricular function without a number is "needs review", never normal.
+ * conservatively: a range counts by its worse bound (numberInText); what cannot be read with
+ * certainty is "needs review", never normal; a structured value of the same report or day wins.
  */
-function measurementsFromReport(kb: FhirKnowledge, report: AnyResource, structured: ReadonlySet<string>) {
+function measurementsFromReport(
+  kb: FhirKnowledge,
+  report: AnyResource,
+  structured: ReadonlyMap<string, { refs: ReadonlySet<string>; days: ReadonlySet<string> }>,
+) {
   const kind = cardiacReportKind(kb, report);
   const text = reportText(report);
   if (!kind || !text || report.status === 'entered-in-error' || report.status === 'cancelled') return [];
   const out: Measurement[] = [];
+  const date = effectiveDate(report);
+  const results = asArray<AnyResource>(report.result).map((r) => typeAndId(r?.reference));
   const add = (analyteId: string, fragment: string | undefined, words?: string) => {
     const analyte = kb.analytes.get(analyteId);
-    // A structured result the report points to is the value; the conclusion only fills a gap.
-    const results = asArray<AnyResource>(report.result).map((r) => r?.reference);
-    if (!analyte || results.some((ref) => structured.has(`${analyteId}|${ref}`))) return;
+    const known = structured.get(analyteId);
+    if (!analyte) return;
+    if (
+      known &&
+      (results.some((ref) => ref && known.refs.has(ref)) || (date && known.days.has(date.slice(0, 10))))
+    )
+      return;
     const m: Measurement = {
       analyte: analyteId,
       status: resultStatus(report.status),
       sources: [refOf(report)],
     };
-    const date = effectiveDate(report);
     if (date) m.date = date;
     if (fragment) {
       m.originalValue = `${fragment.trim()} (report conclusion)`;
@@ -167,20 +229,21 @@ function measurementsFromReport(kb: FhirKnowledge, report: AnyResource, structur
       } else m.unreadable = n && 'error' in n ? n.error : `"${fragment}" is not a number`;
     } else {
       m.originalValue = `${words} (report conclusion)`;
-      m.unreadable = `"${words}" has no number: needs review`;
+      m.unreadable = `"${words}" cannot be read as one value: needs review`;
     }
     out.push(m);
   };
   if (kind === 'echo') {
-    const ef = EF_VALUE.exec(text)?.[1];
-    if (ef) add('lvef', ef);
-    else if (EF_WORDS.test(text)) add('lvef', undefined, text.slice(0, 160));
+    const ef = ejectionFraction(text);
+    if (ef && 'fragment' in ef) add('lvef', ef.fragment);
+    else if (ef) add('lvef', undefined, ef.review);
   } else {
-    const qtc = QTC_VALUE.exec(text)?.[1];
+    const pair = QT_QTC_PAIR.exec(text);
+    const qtc = pair?.[2] ? `${pair[2]} ms` : QTC_VALUE.exec(text)?.[1];
     if (qtc) add('qtc', qtc);
-    else if (/\bQTc?\b/i.test(text)) add('qtc', undefined, text.slice(0, 160));
-    const rate = RATE_VALUE.exec(text);
-    if (rate?.[1]) add('heart-rate', `${rate[1]} /min`);
+    else if (QT_WORDS.test(text)) add('qtc', undefined, text.slice(0, 160));
+    const rate = VENTRICULAR_RATE.exec(text)?.[1] ?? ANY_RATE.exec(text)?.[1];
+    if (rate) add('heart-rate', `${rate} /min`);
   }
   return out;
 }

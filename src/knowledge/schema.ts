@@ -173,7 +173,28 @@ const BaselineCheckSchema = z.object({
   evidence: evidenceIds,
   verified: z.boolean(),
   /** The label's dose rule shown when this check is abnormal (renal or hepatic impairment). */
-  ifAbnormal: z.object({ text: z.string().min(1), evidence: evidenceIds, verified: z.boolean() }).optional(),
+  ifAbnormal: z
+    .object({
+      text: z.string().min(1),
+      evidence: evidenceIds,
+      verified: z.boolean(),
+      /**
+       * When the rule applies: the value of `analyte` (or `orAnalyte` when it has none, e.g. eGFR in
+       * place of CrCl) in [atLeast, below); with no bounds, when that analyte's reading is abnormal
+       * (bilirubin for a hepatic rule, not ALT alone).
+       */
+      when: z
+        .object({
+          analyte: id,
+          orAnalyte: id.optional(),
+          atLeast: z.number().optional(),
+          below: z.number().optional(),
+        })
+        .optional(),
+      /** The rule is written for patients not on dialysis. */
+      notOnDialysis: z.boolean().optional(),
+    })
+    .optional(),
 });
 
 const AgentBase = z.object({

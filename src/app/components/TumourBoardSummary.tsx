@@ -7,6 +7,16 @@ import { lineStatus } from './TherapyTimeline.tsx';
 
 type Json = Record<string, unknown>;
 
+const DOMAIN_WORDS: Record<DataGap['domains'][number], string> = {
+  patient: 'patient details',
+  conditions: 'problem list',
+  biomarkers: 'biomarker results',
+  medications: 'medications',
+  labs: 'laboratory results',
+  'vital-signs': 'vital signs',
+  'cardiac-studies': 'ECG and echocardiogram',
+};
+
 const plus = (xs: readonly string[]) => xs.join(' + ');
 const short = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, n - 1).trimEnd()}…`);
 
@@ -175,7 +185,7 @@ export function TumourBoardSummary({
           <ul>
             {gaps.map((g) => (
               <li key={`${g.query}|${g.detail}`}>
-                {g.domains.join(', ')}: {short(g.detail || g.reason, 160)}
+                {g.domains.map((d) => DOMAIN_WORDS[d]).join(', ')}: {short(g.detail || g.reason, 160)}
               </li>
             ))}
           </ul>

@@ -328,11 +328,14 @@ function ordersFor(
   state: CheckState,
   optional: ReadonlySet<string>,
 ): CheckOrder[] {
+  // A value computed from current results that lacks a non-laboratory input (the weight of a
+  // creatinine clearance) is not helped by ordering the laboratory test again.
+  const orderHelps = (r: AnalyteReading) => !r.measurement?.missingInputs?.length;
   const needed = (a: string) =>
-    !optional.has(a) && readings.some((r) => r.analyte === a && NEEDS_ORDER.has(r.state));
+    !optional.has(a) && readings.some((r) => r.analyte === a && NEEDS_ORDER.has(r.state) && orderHelps(r));
   const chosen =
     def.require === 'any'
-      ? NEEDS_ORDER.has(state)
+      ? NEEDS_ORDER.has(state) && readings.every(orderHelps)
         ? def.orders.slice(0, 1)
         : []
       : def.orders.filter((o) => o.covers.some(needed));
@@ -372,6 +375,16 @@ export function evaluateCheck(
   let state = combine(def, readings, optional);
   // Problem-list hints [local-check-defaults]: dialysis is abnormal whatever the last value says.
   const hint = def.hints?.includes('kidney-disease') ? kidneyHint(snapshot) : undefined;
+  const conditionsGap = def.hints?.includes('kidney-disease')
+    ? snapshot.dataGaps.find((g) => g.domains.includes('conditions'))
+    : undefined;
+  if (conditionsGap && !hint)
+    shownReadings.push({
+      analyte: 'problem-list',
+      name: 'Problem list',
+      state: 'could-not-check',
+      why: `Problem list could not be read (${conditionsGap.detail || conditionsGap.reason}): dialysis or severe kidney disease is not known.`,
+    });
   if (hint) {
     shownReadings.push({
       analyte: 'problem-list',
@@ -407,6 +420,52 @@ export function evaluateCheck(
     orders: ordersFor(def, readings, state, optional),
     evidence: [...facts.evidence],
   };
+}
+
+type DoseRule = NonNullable<Tki['baselineChecks'][number]['ifAbnormal']>;
+
+/**
+ * The label's dose rule, only where it applies: the value in the rule's band (CrCl, or eGFR when
+ * no clearance can be estimated, said so), or the named analyte abnormal (bilirubin for a hepatic
+ * rule, not ALT alone). On dialysis a rule written for patients not on dialysis is not shown as
+ * if it applied; outside the band the card says the label gives no dose there.
+ */
+function doseNoteFor(
+  agent: string,
+  rule: DoseRule,
+  status: CheckStatus,
+  snapshot: PatientSnapshot,
+): DoseNote[] {
+  const { when, notOnDialysis, ...note } = rule;
+  const base = { agent, evidence: note.evidence, verified: note.verified };
+  if (notOnDialysis && kidneyHint(snapshot)?.dialysis)
+    return [
+      {
+        ...base,
+        text: 'On dialysis: the label rule is written for patients not on dialysis and gives no dose here; follow the label.',
+      },
+    ];
+  if (!when) return [{ agent, ...note }];
+  const valued = (analyte: string | undefined) =>
+    status.readings.find((r) => r.analyte === analyte && r.measurement?.value !== undefined);
+  const reading = valued(when.analyte) ?? valued(when.orAnalyte);
+  if (!reading) return [];
+  if (when.atLeast === undefined && when.below === undefined)
+    return reading.state === 'abnormal' ? [{ agent, ...note }] : [];
+  const value = reading.measurement?.value as number;
+  const inBand =
+    (when.atLeast === undefined || value >= when.atLeast) && (when.below === undefined || value < when.below);
+  const proxy =
+    reading.analyte !== when.analyte ? ` (${reading.name} used in place of creatinine clearance)` : '';
+  if (inBand) return [{ agent, ...note, text: `${note.text}${proxy}` }];
+  if (reading.state !== 'abnormal') return [];
+  const band = `${when.atLeast ?? 0} to < ${when.below ?? '∞'}`;
+  return [
+    {
+      ...base,
+      text: `${reading.name} ${value} is outside the range this label doses (${band}): the label gives no dose here; follow the label.`,
+    },
+  ];
 }
 
 function isFemaleOfReproductivePotential(
@@ -481,7 +540,7 @@ export function evaluateAgentChecks(
     const doseNotes: DoseNote[] =
       status.state === 'abnormal'
         ? agent.baselineChecks.flatMap((bc) =>
-            bc.check === id && bc.ifAbnormal ? [{ agent: agent.id, ...bc.ifAbnormal }] : [],
+            bc.check === id && bc.ifAbnormal ? doseNoteFor(agent.id, bc.ifAbnormal, status, snapshot) : [],
           )
         : [];
     return {

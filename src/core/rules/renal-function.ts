@@ -13,6 +13,9 @@ export const CRCL = 'crcl';
 const CREATININE = 'creatinine';
 const BODY_WEIGHT = 'body-weight';
 
+/** Body weight this close to the creatinine (days) is used for Cockcroft-Gault [local-check-defaults]. */
+const WEIGHT_WINDOW_DAYS = 90;
+
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /**
@@ -40,19 +43,43 @@ export function estimatedCreatinineClearance(
   const age = creatinine.date ? ageInYears(birthDate, creatinine.date) : undefined;
   const creatinineText = `creatinine ${creatinine.value !== undefined ? `${round(creatinine.value, 2)} mg/dL` : (creatinine.originalValue ?? 'unreadable')} on ${dayOf(creatinine.date)}`;
 
-  const missing: string[] = [];
-  if (creatinine.value === undefined || creatinine.value <= 0)
-    missing.push(
-      `a readable creatinine (${creatinine.unreadable ?? creatinine.originalValue ?? 'no value'})`,
+  // A weight from long before the creatinine does not describe the patient it was drawn from.
+  const weightAge =
+    weight?.date && creatinine.date ? Math.abs(time(creatinine) - time(weight)) / 86_400_000 : undefined;
+  const weightUsable =
+    weight?.value !== undefined && (weightAge === undefined || weightAge <= WEIGHT_WINDOW_DAYS);
+
+  const inputs: string[] = [];
+  if (age === undefined) inputs.push('age (birth date)');
+  if (sex !== 'female' && sex !== 'male') inputs.push('sex (female or male)');
+  if (!weight) inputs.push('body weight');
+  else if (weight.value === undefined)
+    inputs.push(`a readable body weight (${weight.unreadable ?? weight.originalValue ?? 'no value'})`);
+  else if (!weightUsable)
+    inputs.push(
+      `a body weight within ${WEIGHT_WINDOW_DAYS} days of the creatinine (last ${dayOf(weight.date)})`,
     );
-  if (age === undefined) missing.push('age (birth date)');
-  if (sex !== 'female' && sex !== 'male') missing.push('sex (female or male)');
-  if (weight?.value === undefined) missing.push('body weight');
-  if (missing.length || creatinine.value === undefined || age === undefined || weight?.value === undefined) {
+  const creatinineReadable = creatinine.value !== undefined && creatinine.value > 0;
+  if (
+    !creatinineReadable ||
+    inputs.length ||
+    age === undefined ||
+    !weightUsable ||
+    weight?.value === undefined ||
+    creatinine.value === undefined
+  ) {
+    const missing = [
+      ...(creatinineReadable
+        ? []
+        : [`a readable creatinine (${creatinine.unreadable ?? creatinine.originalValue ?? 'no value'})`]),
+      ...inputs,
+    ];
     return {
       ...base,
       originalValue: creatinineText,
       unreadable: `Cockcroft-Gault needs ${missing.join(', ')}; ${creatinineText}`,
+      // A new creatinine would not supply these: no laboratory order for them.
+      ...(creatinineReadable ? { missingInputs: inputs } : {}),
     };
   }
   const crcl = (((140 - age) * weight.value) / (72 * creatinine.value)) * (sex === 'female' ? 0.85 : 1);

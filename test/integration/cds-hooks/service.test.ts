@@ -107,9 +107,14 @@ const fhirAuthorization = (patient: string, token: string) => ({
   patient,
 });
 
-/** The detail lines a card gives one agent (`- **Lorlatinib**: …`). */
+/**
+ * The detail lines a card gives one agent (`- **Lorlatinib**: …`, `- **Lorlatinib** \(class\): …`),
+ * also where agents avoided for one reason share a line (`- **Brigatinib …**, **Ensartinib …**: …`).
+ */
 const agentLines = (card: Card | undefined, agent: string) =>
-  (card?.detail ?? '').split('\n').filter((l) => l.startsWith(`- **${agent}`));
+  (card?.detail ?? '')
+    .split('\n')
+    .filter((l) => l.startsWith('- **') && (l.split(': ')[0] ?? '').includes(`**${agent}`));
 
 /** The therapy card's suggestions: the agent each would order, and its tier. */
 const tiers = (card: Card | undefined) =>
@@ -1071,7 +1076,7 @@ describe('order-select and order-sign', () => {
     expect(checks?.detail).not.toMatch(/ZYKADIA|LORBRENA|ALECENSA/);
   });
 
-  it('no prefetch: eGFR 13 (CKD-EPI 2021, "mL/min/1.73m2") and dialysis as ICD-10-CM Z99.2, lorlatinib signed → abnormal renal function, the dialysis statement, and the 75 mg dose note flagged as not yet verified', async () => {
+  it('no prefetch: eGFR 22 (CKD-EPI 2021, "mL/min/1.73m2") and dialysis as ICD-10-CM Z99.2, lorlatinib signed → abnormal renal function, the dialysis statement, and the 75 mg dose note (eGFR in place of CrCl) flagged as not yet verified', async () => {
     const pid = 'p-egfr';
     const egfr = {
       resourceType: 'Observation',
@@ -1097,7 +1102,7 @@ describe('order-select and order-sign', () => {
       },
       subject: { reference: `Patient/${pid}` },
       effectiveDateTime: new Date(Date.parse(NOW) - 4 * 86_400_000).toISOString(),
-      valueQuantity: { value: 13, unit: 'mL/min/1.73m2' },
+      valueQuantity: { value: 22, unit: 'mL/min/1.73m2' },
     };
     const record = [...alkNaiveRecord(pid, { omit: ['creatinine'] }), egfr, kidneyProblem(pid, 'dialysis')];
     const cards = await selectDraft(
@@ -1110,12 +1115,12 @@ describe('order-select and order-sign', () => {
     const checks = cards.find((c) => topic(c) === 'pretherapy-checks');
     expect(checks?.indicator).toBe('warning');
     expect(checks?.summary).toBe('Before Lorlatinib: abnormal: Renal function');
-    expect(checks?.detail).toMatch(/eGFR 13 mL\/min\/1\.73 m² on [\d-]+ \\\(&lt; 30 mL\/min\/1\.73 m²\\\)/);
+    expect(checks?.detail).toMatch(/eGFR 22 mL\/min\/1\.73 m² on [\d-]+ \\\(&lt; 30 mL\/min\/1\.73 m²\\\)/);
     expect(checks?.detail).toMatch(
       /On dialysis per the problem list \\\(Haemodialysis three times weekly\\\)/,
     );
     expect(checks?.detail).toMatch(
-      /Dose per label \(Lorlatinib\): Severe renal impairment .*75 mg orally once daily.*\(label wording not yet verified\)/,
+      /Dose per label \(Lorlatinib\): Severe renal impairment .*75 mg orally once daily.*\(eGFR used in place of creatinine clearance\).*\(label wording not yet verified\)/,
     );
   });
 

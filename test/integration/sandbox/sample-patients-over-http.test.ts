@@ -9,6 +9,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EVIDENCE_EXTENSION } from '../../../cds-hooks/cards/card-kit.ts';
 import { createApi } from '../../../sandbox/ehr/api.ts';
 import {
   buildHookRequest,
@@ -117,9 +118,11 @@ const sorted = (xs: Iterable<string>) => [...xs].sort();
 function offTopicCitations(cards: readonly Card[]): string[] {
   const off: string[] = [];
   for (const c of cards) {
-    const [body = '', sources = ''] = (c.detail ?? '').split('**Sources**');
+    const [body = ''] = (c.detail ?? '').split('**Sources**');
     const about = `${c.summary}\n${body}`.toLowerCase();
-    for (const [, id] of sources.matchAll(/^- \*\*([a-z0-9.-]+)\*\*:/gm)) {
+    // The evidence ids a card cites are in its extension; the text shows short titles only.
+    const cited = (c as Card & { extension?: Record<string, unknown> }).extension?.[EVIDENCE_EXTENSION];
+    for (const id of Array.isArray(cited) ? (cited as string[]) : []) {
       const drug = id ? kb.evidence.get(id)?.drug : undefined;
       const agent = drug ? kb.agents.get(drug) : undefined;
       if (!agent) continue;
@@ -260,7 +263,7 @@ describe.each(modes)('every sample patient over HTTP, %s', (_mode, withPrefetch)
     // Said once: a warning or critical interaction is on its own card, not repeated on the therapy card.
     const therapyDetail = view.find((c) => topicOf(c) === 'therapy-selection')?.detail ?? '';
     const ixMessages = ixCards.flatMap((c) =>
-      (c.detail ?? '').split('\n').flatMap((l) => /^- \*\*[^*]+\*\*: (.+)$/.exec(l)?.[1] ?? []),
+      (c.detail ?? '').split('\n').flatMap((l) => /^- \*\*[^*]+\*\* (.+)$/.exec(l)?.[1] ?? []),
     );
     expect(ixMessages.length).toBeGreaterThanOrEqual(interacting.size);
     for (const message of ixMessages) expect(therapyDetail).not.toContain(message);
@@ -333,6 +336,30 @@ describe('carbamazepine (a strong CYP3A inducer named by medicationReference onl
   });
 });
 
+describe('alk-renal-impairment (CrCl 21 mL/min by Cockcroft-Gault, CKD 4)', () => {
+  const entry = SAMPLE_CATALOG.find((e) => e.id === 'alk-renal-impairment') as SampleCatalogEntry;
+
+  it.each(modes)(
+    'patient-view: one pre-therapy card carries the brigatinib and the lorlatinib label dose rules, each citing its own label, %s',
+    async (_m, withPrefetch) => {
+      const chart = chartOf(entry);
+      const view = await callHook('patient-view', chart, patientViewContext(chart), withPrefetch);
+      const card = view.find((c) => topicOf(c) === 'pretherapy-checks');
+      expect(card?.indicator).toBe('warning');
+      expect(card?.detail).toMatch(/Creatinine clearance \\\(Cockcroft-Gault\\\) 21 mL\/min/);
+      expect(card?.detail).toMatch(
+        /Dose per label \(Brigatinib\): CrCl 15 to 29 mL\/min: reduce the once-daily dose by about 50%/,
+      );
+      expect(card?.detail).toMatch(
+        /Dose per label \(Lorlatinib\): Severe renal impairment \(CrCl 15 to &lt; 30 mL\/min\): 75 mg/,
+      );
+      const cited =
+        (card as Card & { extension?: Record<string, string[]> }).extension?.[EVIDENCE_EXTENSION] ?? [];
+      expect(cited).toEqual(expect.arrayContaining(['label-brigatinib-dosing', 'label-lorlatinib-dosing']));
+    },
+  );
+});
+
 describe('the reason on the card, not only its severity', () => {
   const chartFor = (id: string) => chartOf(SAMPLE_CATALOG.find((e) => e.id === id) as SampleCatalogEntry);
   const replacements = (card: Card | undefined) =>
@@ -363,8 +390,9 @@ describe('the reason on the card, not only its severity', () => {
       const chart = chartFor('ros1-g2032r');
       const view = await callHook('patient-view', chart, patientViewContext(chart), withPrefetch);
       const therapy = view.find((c) => topicOf(c) === 'therapy-selection');
+      // Agents avoided for the same reason share its line.
       expect(therapy?.detail).toMatch(
-        /\*\*Avoid\*\*[\s\S]*- \*\*Lorlatinib \(Lorbrena\)\*\*: No activity against ROS1 G2032R\./,
+        /\*\*Avoid\*\*[\s\S]*\n- (\*\*[^*\n]+\*\*, )*\*\*Lorlatinib \(Lorbrena\)\*\*(, \*\*[^*\n]+\*\*)*: No activity against ROS1 G2032R\./,
       );
       const { preferred, other } = optionsOf(therapy);
       expect([...preferred, ...other]).not.toContain('lorlatinib');

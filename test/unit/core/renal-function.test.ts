@@ -108,12 +108,68 @@ describe('renal function (Cockcroft-Gault, eGFR, problem list)', () => {
     expect(renal.summary).toMatch(/sex \(female or male\)/);
   });
 
-  it('eGFR 13 alone (no creatinine) → abnormal before lorlatinib, whose dose note is flagged as not yet verified', () => {
-    const renal = renalOf('lorlatinib', withRenal([measurement('egfr', 13)]));
+  it('eGFR 22 alone (no creatinine) → abnormal before lorlatinib, whose dose note (eGFR in place of CrCl) is flagged as not yet verified', () => {
+    const renal = renalOf('lorlatinib', withRenal([measurement('egfr', 22)]));
     expect(renal.state).toBe('abnormal');
-    expect(renal.readings.find((r) => r.analyte === 'egfr')?.why).toMatch(/eGFR 13 mL\/min\/1\.73 m² on /);
+    expect(renal.readings.find((r) => r.analyte === 'egfr')?.why).toMatch(/eGFR 22 mL\/min\/1\.73 m² on /);
     expect(renal.doseNotes?.[0]).toMatchObject({ agent: 'lorlatinib', verified: false });
-    expect(renal.doseNotes?.[0]?.text).toMatch(/75 mg orally once daily/);
+    expect(renal.doseNotes?.[0]?.text).toMatch(
+      /75 mg orally once daily.*\(eGFR used in place of creatinine clearance\)/,
+    );
+  });
+
+  it('CrCl 11 mL/min is below the band brigatinib and lorlatinib dose (15 to < 30): the card says the label gives no dose there', () => {
+    // (140 - 64) × 50 / (72 × 4.8) = 11
+    const s = withRenal([measurement('creatinine', 4.8), measurement('body-weight', 50)]);
+    for (const agent of ['brigatinib', 'lorlatinib']) {
+      const renal = renalOf(agent, s);
+      expect(renal.state).toBe('abnormal');
+      expect(renal.doseNotes?.map((n) => n.text)).toEqual([
+        'Creatinine clearance (Cockcroft-Gault) 11 is outside the range this label doses (15 to < 30): the label gives no dose here; follow the label.',
+      ]);
+    }
+  });
+
+  it('a Cockcroft-Gault CrCl of 91 wins over an eGFR of 25: the check is abnormal (eGFR) but no CrCl dose rule is shown', () => {
+    const renal = renalOf(
+      'crizotinib',
+      withRenal([measurement('creatinine', 0.9), measurement('body-weight', 78), measurement('egfr', 25)]),
+    );
+    expect(renal.state).toBe('abnormal');
+    expect(renal.doseNotes).toBeUndefined();
+  });
+
+  it("on dialysis, crizotinib's rule for patients not on dialysis is not shown as if it applied", () => {
+    const renal = renalOf(
+      'crizotinib',
+      withRenal([measurement('creatinine', 6.1), measurement('body-weight', 70)], { kidney: [dialysis] }),
+    );
+    expect(renal.doseNotes?.map((n) => n.text)).toEqual([
+      'On dialysis: the label rule is written for patients not on dialysis and gives no dose here; follow the label.',
+    ]);
+  });
+
+  it('a weight more than 90 days from the creatinine is not used, and no creatinine is ordered for a missing weight', () => {
+    const renal = renalOf(
+      'crizotinib',
+      withRenal([measurement('creatinine', 1.2), measurement('body-weight', 70, 200)]),
+    );
+    expect(renal.state).toBe('could-not-check');
+    expect(renal.summary).toMatch(
+      /a body weight within 90 days of the creatinine \(last \d{4}-\d{2}-\d{2}\)/,
+    );
+    expect(renal.orders).toEqual([]);
+  });
+
+  it('a failed conditions search is said on the renal check (dialysis not known), without hiding a current clearance', () => {
+    const renal = renalOf('crizotinib', {
+      ...withRenal([measurement('creatinine', 0.9), measurement('body-weight', 78)]),
+      dataGaps: [{ domains: ['conditions'], query: 'conditions', reason: 'error', detail: 'HTTP 503' }],
+    });
+    expect(renal.state).toBe('current');
+    expect(renal.summary).toMatch(
+      /Problem list could not be read \(HTTP 503\): dialysis or severe kidney disease is not known/,
+    );
   });
 
   it('a normal eGFR makes the check done when the clearance cannot be estimated', () => {
@@ -174,6 +230,17 @@ describe('renal function (Cockcroft-Gault, eGFR, problem list)', () => {
     // The crizotinib check still cites its own label.
     const criz = evaluateAgentChecks(kb, tki('crizotinib'), 'ALK', snapshot(), DEFAULT_CONFIG, NOW);
     expect(criz.checks.flatMap((c) => c.evidence)).toContain('label-crizotinib-qt-bradycardia');
+  });
+
+  it('an ALT rise alone (drug liver injury, not impairment) carries no hepatic dose rule', () => {
+    const s = snapshot({
+      measurements: [...allChecksCurrent().filter((m) => m.analyte !== 'alt'), measurement('alt', 200)],
+    });
+    const liver = evaluateAgentChecks(kb, tki('crizotinib'), 'ALK', s, DEFAULT_CONFIG, NOW).checks.find(
+      (c) => c.check === 'liver',
+    );
+    expect(liver?.state).toBe('abnormal');
+    expect(liver?.doseNotes).toBeUndefined();
   });
 
   it('hepatic impairment: an abnormal liver panel before alectinib carries the Child-Pugh C dose', () => {
