@@ -48,9 +48,16 @@ const plus = (names: readonly string[]) => names.join(' + ');
 /** "Line 1: carboplatin + pemetrexed + pembrolizumab". */
 export const regimenLabel = (r: Regimen) => `Line ${r.number}: ${plus(r.displays)}`;
 
-function regimenText(r: Regimen, therapy: TherapyHistorySummary): string {
+function regimenText(r: Regimen): string {
+  // Presumed progression belongs to this regimen's own lines, not to the same drug in another line
+  // (carboplatin dropped for maintenance in line 1 is not "treated as progression" by line 2's).
   const agentTexts = r.lines.map((l) =>
-    lineText(l, l.agent !== null && therapy.presumedProgression.includes(l.agent)),
+    lineText(
+      l,
+      r.presumedProgression &&
+        l.status === 'ended' &&
+        (l.endReason === undefined || l.endReason === 'unknown'),
+    ),
   );
   if (r.lines.length === 1) return `Line ${r.number}: ${agentTexts[0]}`;
   const when = `${formatDate(r.start)} to ${r.status === 'active' ? 'now' : formatDate(r.end)}`;
@@ -152,7 +159,7 @@ export function TherapyTimeline({
       ...(Number.isNaN(m) ? {} : { maintenanceStart: m }),
       rowKey,
       text: r
-        ? regimenText(r, therapy)
+        ? regimenText(r)
         : lineText(only, only.agent !== null && therapy.presumedProgression.includes(only.agent)),
     });
     // One mark per progression date on the row (agents of a regimen usually progress together).

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { TherapyTimeline } from '../../../src/app/components/TherapyTimeline.tsx';
 import type { BiomarkerResult, Gene } from '../../../src/core/model.ts';
 import { summariseTherapy } from '../../../src/core/rules/therapy-history.ts';
+import { daysAgo, line } from '../core/builders.ts';
 
 const NOW = '2026-11-22T09:00:00Z';
 const result = (gene: Gene, date: string): BiomarkerResult => ({
@@ -53,5 +54,33 @@ describe('therapy timeline: biomarker labels', () => {
       />,
     );
     expect(labels(html)).toEqual(['ALK', 'ROS1']);
+  });
+
+  it('carboplatin dropped for maintenance in line 1 is not "treated as progression" because carboplatin in line 2 is', () => {
+    const lines = [
+      line('carboplatin', { start: daysAgo(700), status: 'ended', end: daysAgo(610) }),
+      line('pemetrexed', {
+        start: daysAgo(700),
+        status: 'ended',
+        end: daysAgo(400),
+        endReason: 'progression',
+      }),
+      line('pembrolizumab', {
+        start: daysAgo(700),
+        status: 'ended',
+        end: daysAgo(400),
+        endReason: 'progression',
+      }),
+      line('carboplatin', { start: daysAgo(380), status: 'ended', end: daysAgo(100) }),
+      line('paclitaxel', { start: daysAgo(380), status: 'ended', end: daysAgo(100) }),
+    ];
+    const summary = summariseTherapy(lines).summary;
+    const html = renderToStaticMarkup(<TherapyTimeline therapy={summary} tests={[]} cns={[]} now={NOW} />);
+    const titles = [...html.matchAll(/<title>(Line \d[^<]*)<\/title>/g)].map((m) => m[1] ?? '');
+    const line1 = titles.find((t) => t.startsWith('Line 1')) ?? '';
+    const line2 = titles.find((t) => t.startsWith('Line 2')) ?? '';
+    expect(line1).toMatch(/carboplatin/);
+    expect(line1).not.toMatch(/treated as progression/);
+    expect(line2).toMatch(/carboplatin[^;]*\(treated as progression\)/);
   });
 });
