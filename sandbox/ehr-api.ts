@@ -4,10 +4,13 @@
  * services' prefetch templates against its FHIR server, hands the service a patient-bound
  * `fhirAuthorization`, and shows what the CDS service stored as feedback.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import { baseForHost } from '../cds-hooks/app.ts';
-import type { FeedbackStore } from '../cds-hooks/feedback/index.ts';
+import type { FeedbackRecord, FeedbackStore } from '../cds-hooks/feedback/index.ts';
 import {
   type FhirSource,
   outcomeText,
@@ -17,6 +20,7 @@ import {
 } from '../src/fhir/fetch-record.ts';
 import type { Knowledge } from '../src/knowledge/index.ts';
 import type { AuthorizationServer } from './auth/authorization-server.ts';
+import { MAX_IMPORT_BYTES, type PatientImports, toOutcome } from './import-patient.ts';
 import type { SandboxKeys } from './keys.ts';
 import type { SamplePatient } from './patients/load.ts';
 
@@ -30,10 +34,17 @@ export interface EhrApiOptions {
   cdsIssuer: string;
   user: { reference: string; name: string };
   patients: readonly SamplePatient[];
+  /** Patients a developer loaded (`POST /sandbox/api/patients`), beside the samples. */
+  imports?: PatientImports;
   auth: AuthorizationServer;
   keys: SandboxKeys;
   kb: Knowledge;
   feedback: FeedbackStore;
+  /**
+   * Where the page's notes on its feedback (card summary, suggestion labels, patient) are kept, one
+   * JSON object a line; undefined keeps them in memory (tests).
+   */
+  feedbackNotesFile?: string;
   /** Answers FHIR requests in-process (the sandbox FHIR routes): an absolute URL under `fhirBase`. */
   fhirRequest(url: string, token: string): Promise<Response>;
 }
@@ -56,6 +67,67 @@ const HookFhirBody = z.object({
   encounterId: z.string().min(1).optional(),
   prefetch: z.record(z.string(), z.string()).optional(),
 });
+
+const FeedbackNoteBody = z.object({
+  serviceId: z.string().min(1).max(200),
+  card: z.string().min(1).max(200),
+  outcome: z.enum(['accepted', 'overridden']),
+  outcomeTimestamp: z.string().min(1).max(64),
+  patientId: z.string().min(1).max(200),
+  summary: z.string().min(1).max(500),
+  suggestionLabels: z.array(z.string().min(1).max(300)).max(20).optional(),
+});
+type FeedbackNote = z.infer<typeof FeedbackNoteBody> & { patientName: string };
+
+/** The feedback a note is about: what CDS Hooks feedback itself identifies it by. */
+const noteKey = (n: { serviceId: string; card: string; outcome: string; outcomeTimestamp: string }): string =>
+  JSON.stringify([n.serviceId, n.card, n.outcome, n.outcomeTimestamp]);
+
+/** Notes kept beyond this are dropped oldest first (the sandbox is for trying things, not a record). */
+const MAX_NOTES = 10_000;
+
+/**
+ * The sandbox page's notes on the feedback it sent. The CDS feedback store keeps CDS Hooks feedback
+ * as sent, with no patient identifiers by design; the EHR is the party that knows which patient and
+ * which words a card uuid stood for, so it keeps that itself, as an EHR would, in a JSON-lines file.
+ */
+function openFeedbackNotes(file: string | undefined) {
+  const notes = new Map<string, FeedbackNote>();
+  const remember = (n: FeedbackNote) => {
+    notes.delete(noteKey(n));
+    notes.set(noteKey(n), n);
+    if (notes.size > MAX_NOTES) notes.delete(notes.keys().next().value as string);
+  };
+  if (file && existsSync(file)) {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        const raw = JSON.parse(line) as Record<string, unknown>;
+        const parsed = FeedbackNoteBody.safeParse(raw);
+        // A torn last line (a crash mid-write) or a hand edit is skipped, not fatal.
+        if (parsed.success && typeof raw.patientName === 'string')
+          remember({ ...parsed.data, patientName: raw.patientName });
+      } catch {
+        // Not JSON: skipped.
+      }
+    }
+  }
+  let writes: Promise<void> = Promise.resolve();
+  return {
+    get: (record: FeedbackRecord) => notes.get(noteKey(record)),
+    /** Resolves once the note is on disk (writes are serialised, so lines never interleave). */
+    add(note: FeedbackNote): Promise<void> {
+      remember(note);
+      if (!file) return Promise.resolve();
+      const write = writes.then(async () => {
+        await mkdir(dirname(file), { recursive: true });
+        await appendFile(file, `${JSON.stringify(note)}\n`, 'utf8');
+      });
+      writes = write.catch(() => undefined);
+      return write;
+    },
+  };
+}
 
 function badRequest(diagnostics: string) {
   return new Response(
@@ -111,7 +183,8 @@ export function createEhrApi(options: EhrApiOptions): Hono {
   /** The sandbox URL the page is using (by Host): the audience its CDS calls must name. */
   const baseOf = (c: Context) => baseFor(c.req.header('host'));
   const api = new Hono().basePath('/sandbox/api');
-  const known = (id: string) => patients.find((p) => p.id === id);
+  const known = (id: string) => patients.find((p) => p.id === id) ?? options.imports?.get(id);
+  const notes = openFeedbackNotes(options.feedbackNotesFile);
 
   api.get('/session', (c) =>
     c.json({
@@ -123,9 +196,11 @@ export function createEhrApi(options: EhrApiOptions): Hono {
     }),
   );
 
+  // ---- Patients: the samples, and patients a developer brings (sandbox/import-patient.ts) ----------
+
   api.get('/patients', (c) =>
-    c.json(
-      patients.map(({ id, name, scenario, description, birthDate, gender, encounterId }) => ({
+    c.json([
+      ...patients.map(({ id, name, scenario, description, birthDate, gender, encounterId }) => ({
         id,
         name,
         scenario,
@@ -134,8 +209,130 @@ export function createEhrApi(options: EhrApiOptions): Hono {
         gender,
         encounterId,
       })),
-    ),
+      ...(options.imports?.list() ?? []).map(
+        ({ id, name, scenario, description, birthDate, gender, encounterId, importedAt }) => ({
+          id,
+          name,
+          scenario,
+          description,
+          birthDate,
+          gender,
+          encounterId,
+          imported: true,
+          importedAt,
+        }),
+      ),
+    ]),
   );
+
+  const outcomeResponse = (status: number, code: string, diagnostics: string) =>
+    new Response(JSON.stringify(toOutcome([{ severity: 'error', code, diagnostics }])), {
+      status,
+      headers: { 'content-type': 'application/fhir+json' },
+    });
+
+  /**
+   * The body as text, refused past `limit` bytes: read chunk by chunk, so no more than the limit
+   * (and one chunk) is ever held. `undefined` when it is too large.
+   */
+  async function bodyWithin(req: Request, limit: number): Promise<string | undefined> {
+    if (Number(req.headers.get('content-length') ?? '0') > limit) return undefined;
+    if (!req.body) return '';
+    const reader = req.body.getReader();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel().catch(() => undefined);
+        return undefined;
+      }
+      chunks.push(value);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  /**
+   * Another site's page cannot load patients into (or delete them from) a sandbox on this machine:
+   * a browser's request must come from the origin it is sent to (curl and scripts send no Origin).
+   */
+  const foreignOrigin = (c: Context) => {
+    const origin = c.req.header('origin');
+    return origin !== undefined && origin !== `${new URL(c.req.url).protocol}//${c.req.header('host')}`;
+  };
+
+  /** A FHIR R4 Bundle holding one Patient and its record: 201 `{ id, name }`, or 400 naming every problem. */
+  api.post('/patients', async (c) => {
+    const imports = options.imports;
+    if (!imports)
+      return outcomeResponse(404, 'not-supported', 'this sandbox does not take imported patients');
+    if (foreignOrigin(c))
+      return outcomeResponse(403, 'forbidden', 'patients are imported from the sandbox page');
+    const text = await bodyWithin(c.req.raw, MAX_IMPORT_BYTES);
+    if (text === undefined) {
+      const tooLarge = outcomeResponse(
+        413,
+        'too-costly',
+        `the body is over ${MAX_IMPORT_BYTES / 1024 / 1024} MB: import a smaller Bundle (one patient's record)`,
+      );
+      // The rest of the body is never read: the connection cannot carry another request.
+      tooLarge.headers.set('connection', 'close');
+      return tooLarge;
+    }
+    let bundle: unknown;
+    try {
+      bundle = JSON.parse(text);
+    } catch (e) {
+      return outcomeResponse(
+        400,
+        'structure',
+        `the body is not JSON (${e instanceof Error ? e.message : String(e)}): send a FHIR R4 Bundle as JSON`,
+      );
+    }
+    try {
+      const result = await imports.import(bundle);
+      if (!result.ok)
+        return new Response(JSON.stringify(result.outcome), {
+          status: 400,
+          headers: { 'content-type': 'application/fhir+json' },
+        });
+      return c.json({ id: result.patient.id, name: result.patient.name }, 201, {
+        location: `${options.fhirBase}/Patient/${result.patient.id}`,
+      });
+    } catch (e) {
+      return outcomeResponse(
+        500,
+        'exception',
+        `the patient could not be stored, nothing was imported: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+  });
+
+  api.delete('/patients/:id', async (c) => {
+    const id = c.req.param('id');
+    if (foreignOrigin(c))
+      return outcomeResponse(403, 'forbidden', 'patients are deleted from the sandbox page');
+    if (patients.some((p) => p.id === id))
+      return outcomeResponse(
+        403,
+        'forbidden',
+        `${id} is a built-in sample patient: only imported patients can be deleted`,
+      );
+    try {
+      if (!(await options.imports?.remove(id)))
+        return outcomeResponse(404, 'not-found', `no imported patient "${id}"`);
+    } catch (e) {
+      return outcomeResponse(
+        500,
+        'exception',
+        `${id} could not be deleted: ${e instanceof Error ? e.message : e}`,
+      );
+    }
+    return c.body(null, 204);
+  });
+  // ---- end of patients --------------------------------------------------------------------------
 
   api.post('/launch', async (c) => {
     const body = await readBody(c.req.raw, LaunchBody);
@@ -269,7 +466,51 @@ export function createEhrApi(options: EhrApiOptions): Hono {
     return c.json([...agents, ...others]);
   });
 
-  api.get('/feedback', async (c) => c.json(await options.feedback.list({ newestFirst: true, limit: 100 })));
+  /**
+   * What the CDS service stored, newest first, each joined with the page's note (card summary,
+   * suggestion labels, patient) when there is one. `?patient=<id>`: only feedback noted for that
+   * patient (feedback from other clients has no note and no patient, so it is left out).
+   */
+  api.get('/feedback', async (c) => {
+    const patientId = c.req.query('patient');
+    const records = await options.feedback.list({ newestFirst: true, limit: patientId ? 1000 : 100 });
+    const joined = records.map((r) => {
+      const note = notes.get(r);
+      return note
+        ? {
+            ...r,
+            summary: note.summary,
+            patient: { id: note.patientId, name: note.patientName },
+            ...(note.suggestionLabels ? { suggestionLabels: note.suggestionLabels } : {}),
+          }
+        : r;
+    });
+    return c.json(
+      patientId ? joined.filter((r) => 'patient' in r && r.patient.id === patientId).slice(0, 100) : joined,
+      200,
+      { 'cache-control': 'no-store' },
+    );
+  });
+
+  /** The page's note on feedback it just sent (after the CDS service answered). */
+  api.post('/feedback-notes', async (c) => {
+    const body = await readBody(c.req.raw, FeedbackNoteBody);
+    if (body instanceof Response) return body;
+    const patient = known(body.patientId);
+    if (!patient) return badRequest(`no sample patient "${body.patientId}"`);
+    try {
+      await notes.add({ ...body, patientName: patient.name });
+    } catch {
+      return new Response(
+        JSON.stringify({
+          resourceType: 'OperationOutcome',
+          issue: [{ severity: 'error', code: 'exception', diagnostics: 'the note could not be written' }],
+        }),
+        { status: 500, headers: { 'content-type': 'application/fhir+json' } },
+      );
+    }
+    return c.json({ stored: true }, 201);
+  });
 
   api.notFound(() => badRequest('no such sandbox API route'));
   return api;

@@ -24,6 +24,7 @@ import { createAuthorizationServer } from './auth/authorization-server.ts';
 import { createEhrApi } from './ehr-api.ts';
 import { createFhirRoutes } from './fhir/fhir-routes.ts';
 import { createSandboxStore } from './fhir/repository.ts';
+import { openPatientImports } from './import-patient.ts';
 import { createSandboxKeys } from './keys.ts';
 import { escapeHtml, renderPage } from './page.ts';
 import { loadSamplePatients } from './patients/load.ts';
@@ -51,6 +52,11 @@ export interface SandboxOptions {
   host?: string;
   /** PGlite directory for CDS feedback (`memory://` in tests). */
   feedbackDataDir: string;
+  /**
+   * Where patients a developer imports (`POST /sandbox/api/patients`) are kept, one JSON file each,
+   * loaded at start; undefined or `memory://` keeps them in memory (tests).
+   */
+  patientsDataDir?: string;
   appDist?: string;
   ehrDist?: string;
   /** More CDS clients to trust besides the sandbox itself (e.g. the public CDS Hooks sandbox). */
@@ -109,6 +115,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     createSandboxKeys(),
     openFeedbackStore({ dataDir: options.feedbackDataDir }),
   ]);
+  const imports = await openPatientImports({ store, dataDir: options.patientsDataDir });
 
   // Listen first: the URLs every part hands out depend on the port actually bound (PORT=0 in tests).
   let handler: Hono | undefined;
@@ -139,6 +146,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const cdsIssuer = `${base}/sandbox`;
   const kb = getKnowledge();
   const logger = createLogger(options.logLevel ?? 'info');
+  for (const { file, problems } of imports.skipped)
+    logger.warn({ file, problems }, 'an imported patient could not be loaded; its file is kept');
   const practitioner = samples.resources.find(
     (r) => r.resourceType === 'Practitioner' && `Practitioner/${r.id}` === SANDBOX_USER,
   ) as { name?: { text?: string; given?: string[]; family?: string }[] } | undefined;
@@ -161,7 +170,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         ],
       },
     ],
-    patients: () => samples.patients,
+    patients: () => [...samples.patients, ...imports.list()],
     defaultUser: SANDBOX_USER,
     keys,
     smartStyleUrl: `${base}/sandbox/smart-style.json`,
@@ -223,10 +232,15 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     cdsIssuer,
     user: { reference: SANDBOX_USER, name: userName },
     patients: samples.patients,
+    imports,
     auth,
     keys,
     kb,
     feedback,
+    // Next to the feedback data: `.data/sandbox-feedback` → `.data/sandbox-feedback-notes.jsonl`.
+    ...(options.feedbackDataDir.includes('://')
+      ? {}
+      : { feedbackNotesFile: `${options.feedbackDataDir.replace(/[\\/]+$/, '')}-notes.jsonl` }),
     fhirRequest: async (url, token) => fhir.request(url, { headers: { authorization: `Bearer ${token}` } }),
   });
 

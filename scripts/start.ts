@@ -2,7 +2,8 @@
  * `npm start`: the whole product offline on one port (default 3000): the CDS Hooks service, the
  * built SMART app and the local sandbox EHR with sample patients. Builds the two front ends first
  * when their sources are newer than the build; sample data is reloaded (dates relative to today) at
- * every start, while CDS feedback persists in `.data/sandbox-feedback`.
+ * every start, while CDS feedback persists in `.data/sandbox-feedback` and the patients a developer
+ * imports (`POST /sandbox/api/patients`) in `.data/sandbox-patients`, one JSON file each.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -64,6 +65,7 @@ async function main() {
       port,
       host: config.host,
       feedbackDataDir: config.feedbackDataDir ?? join(ROOT, '.data', 'sandbox-feedback'),
+      patientsDataDir: join(ROOT, '.data', 'sandbox-patients'),
       extraTrustedIssuers: config.extraTrustedIssuers,
       formularyUnavailable: config.formularyUnavailable,
       corsOrigins: config.corsOrigins,

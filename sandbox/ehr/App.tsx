@@ -2,21 +2,49 @@
  * The sandbox EHR page: a header that says plainly this is a local sandbox with synthetic patients,
  * the patient picker, then the chart of the chosen patient. Session and patients come from the
  * sandbox routes; discovery is fetched once and reused for every hook call's prefetch templates.
+ * With `hashRouting` (the real page), each patient and tab has its own URL, `#/patient/<id>/<tab>`:
+ * a reload, a bookmark or the back button returns there.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { createApi, type Exchange, errorText } from './api.ts';
-import { Chart } from './components/Chart.tsx';
+import { Chart, TAB_KEYS, type TabKey } from './components/Chart.tsx';
 import { DeveloperPanel } from './components/DeveloperPanel.tsx';
+import { ImportPatient } from './components/ImportPatient.tsx';
 import { PatientPicker } from './components/PatientPicker.tsx';
 import { redact } from './hooks.ts';
 import type { Discovery, SandboxPatient, Session } from './types.ts';
+
+/** `#/patient/<id>/<tab>` → its parts; anything else is the patient picker. */
+export function parseRoute(hash: string): { patientId?: string; tab?: TabKey } {
+  const m = /^#\/patient\/([^/]+)(?:\/([a-z]+))?\/?$/.exec(hash);
+  if (!m?.[1]) return {};
+  let patientId: string;
+  try {
+    patientId = decodeURIComponent(m[1]);
+  } catch {
+    return {};
+  }
+  const tab = TAB_KEYS.find((t) => t === m[2]);
+  return { patientId, ...(tab ? { tab } : {}) };
+}
+
+export const routeOf = (patientId: string, tab: TabKey): string =>
+  `#/patient/${encodeURIComponent(patientId)}/${tab}`;
 
 interface Loaded {
   session: Session;
   patients: SandboxPatient[];
 }
 
-export function App({ origin, fetchImpl }: { origin?: string; fetchImpl?: typeof fetch } = {}) {
+export function App({
+  origin,
+  fetchImpl,
+  hashRouting = false,
+}: {
+  origin?: string;
+  fetchImpl?: typeof fetch;
+  hashRouting?: boolean;
+} = {}) {
   const [exchanges, setExchanges] = useState<{ hook?: Exchange; feedback?: Exchange }>({});
   const api = useMemo(
     () =>
@@ -40,7 +68,47 @@ export function App({ origin, fetchImpl }: { origin?: string; fetchImpl?: typeof
   );
   const [loaded, setLoaded] = useState<Loaded>();
   const [loadError, setLoadError] = useState<string>();
-  const [patientId, setPatientId] = useState<string>();
+  const [route, setRoute] = useState<{ patientId?: string; tab?: TabKey }>(() =>
+    hashRouting ? parseRoute(window.location.hash) : {},
+  );
+  const patientId = route.patientId;
+  /** Set when the patient was just chosen in the picker: focus then moves to the chart heading. */
+  const [picked, setPicked] = useState(false);
+  useEffect(() => {
+    if (!hashRouting) return;
+    const follow = () => {
+      setPicked(false);
+      setRoute(parseRoute(window.location.hash));
+    };
+    window.addEventListener('hashchange', follow);
+    window.addEventListener('popstate', follow);
+    return () => {
+      window.removeEventListener('hashchange', follow);
+      window.removeEventListener('popstate', follow);
+    };
+  }, [hashRouting]);
+  const pickPatient = useCallback(
+    (id: string) => {
+      setPicked(true);
+      setRoute({ patientId: id, tab: 'summary' });
+      if (hashRouting) window.history.pushState(null, '', routeOf(id, 'summary'));
+    },
+    [hashRouting],
+  );
+  const changePatient = useCallback(() => {
+    setPicked(false);
+    setRoute({});
+    if (hashRouting)
+      window.history.pushState(null, '', `${window.location.pathname}${window.location.search}`);
+  }, [hashRouting]);
+  const changeTab = useCallback(
+    (tab: TabKey) => {
+      setRoute((r) => (r.patientId && r.tab !== tab ? { ...r, tab } : r));
+      // A tab is a place in the same chart: replaced, so Back leaves the chart rather than the tab.
+      if (hashRouting && patientId) window.history.replaceState(null, '', routeOf(patientId, tab));
+    },
+    [hashRouting, patientId],
+  );
   const [sendPrefetch, setSendPrefetch] = useState(true);
   const discoveryRef = useRef<Promise<Discovery> | undefined>(undefined);
 
@@ -115,7 +183,20 @@ export function App({ origin, fetchImpl }: { origin?: string; fetchImpl?: typeof
             </button>
           </div>
         )}
-        {loaded && !patient && <PatientPicker patients={loaded.patients} onPick={setPatientId} />}
+        {loaded && patientId && !patient && (
+          <p role="alert" className="hook-error">
+            There is no sample patient “{patientId}” in this sandbox. Choose one below.
+          </p>
+        )}
+        {loaded && !patient && <PatientPicker patients={loaded.patients} onPick={pickPatient} />}
+        {loaded && !patient && (
+          <ImportPatient
+            onImported={(id) => {
+              // The new patient joins the list, and its chart opens.
+              void load().then(() => pickPatient(id));
+            }}
+          />
+        )}
         {loaded && patient && (
           <Chart
             key={patient.id}
@@ -124,7 +205,10 @@ export function App({ origin, fetchImpl }: { origin?: string; fetchImpl?: typeof
             patient={patient}
             sendPrefetch={sendPrefetch}
             discovery={discovery}
-            onChangePatient={() => setPatientId(undefined)}
+            onChangePatient={changePatient}
+            {...(route.tab ? { tab: route.tab } : {})}
+            onTabChange={changeTab}
+            focusHeading={picked}
           />
         )}
         <DeveloperPanel hook={exchanges.hook} feedback={exchanges.feedback} />

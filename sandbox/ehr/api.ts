@@ -9,6 +9,7 @@ import type {
   CdsResponse,
   Discovery,
   FeedbackEntry,
+  FeedbackNote,
   FeedbackRequest,
   HookFhirResponse,
   LaunchResponse,
@@ -178,7 +179,14 @@ export function createApi(options: ApiOptions = {}) {
     session: () => get<Session>('/sandbox/api/session'),
     patients: () => get<SandboxPatient[]>('/sandbox/api/patients'),
     orderables: () => get<Orderable[]>('/sandbox/api/orderables'),
-    feedbackLog: () => get<FeedbackEntry[]>('/sandbox/api/feedback'),
+    /** The stored feedback, with the page's notes; only the patient's when `patientId` is given. */
+    feedbackLog: (patientId?: string) =>
+      get<FeedbackEntry[]>(
+        patientId
+          ? `/sandbox/api/feedback?patient=${encodeURIComponent(patientId)}`
+          : '/sandbox/api/feedback',
+      ),
+    feedbackNote: (note: FeedbackNote) => post<unknown>('/sandbox/api/feedback-notes', note),
     launch: (body: {
       patientId: string;
       encounterId?: string;

@@ -11,7 +11,7 @@ if (!container) throw new Error('index.html has no #root');
 createRoot(container).render(
   <StrictMode>
     <ErrorBoundary>
-      <App />
+      <App hashRouting />
     </ErrorBoundary>
   </StrictMode>,
 );

@@ -1,10 +1,17 @@
 /**
- * Card `detail` markdown, parsed into a small tree that React renders as elements: there is no HTML
- * string anywhere, so nothing in a card can become markup. Supported: paragraphs, bullet and
- * numbered lists, **bold**, *italic* / _italic_, `code`, backslash escapes, character references
- * (`&lt;`…) and links whose target is absolute http(s); any other link (javascript:, data:,
- * relative) is shown as its text only. Raw HTML is shown as text.
+ * Card `detail` markdown, parsed by markdown-it (CommonMark) into a small tree that React renders as
+ * elements: no HTML string is made or inserted anywhere, so nothing in a card can become markup.
+ *
+ * Safety, in layers: raw HTML is text (`html: false`); markdown-it accepts only https link targets
+ * (`validateLink`; a refused target leaves the link with an empty href, which is shown as its label
+ * only); the tree keeps only paragraphs, headings (shown as bold paragraphs), bullet and numbered
+ * lists, bold, italic, code and links, so any other construct (images, tables, code blocks) becomes
+ * text; control and bidirectional-override characters are dropped from every text.
+ * {@link https://spec.commonmark.org/0.31.2/}
  */
+import MarkdownIt from 'markdown-it';
+
+type Token = ReturnType<InstanceType<typeof MarkdownIt>['parse']>[number];
 
 export type Inline =
   | { t: 'text'; v: string }
@@ -18,11 +25,6 @@ export type Block =
   | { t: 'heading'; c: Inline[] }
   | { t: 'ul'; items: Inline[][] }
   | { t: 'ol'; items: Inline[][] };
-
-const BULLET = /^ {0,3}[-*+][ \t]+(.*)$/;
-const ORDERED = /^ {0,3}\d{1,9}[.)][ \t]+(.*)$/;
-const HEADING = /^ {0,3}#{1,6}[ \t]+(.*?)[ \t#]*$/;
-const RULE = /^ {0,3}([-*_])([ \t]*\1){2,}[ \t]*$/;
 
 /**
  * Text without control characters (tab and newlines kept) or bidirectional embedding, override and
@@ -39,260 +41,178 @@ export function dropUnsafe(text: string): string {
   return out;
 }
 
-export function parseMarkdown(source: string): Block[] {
-  const lines = dropUnsafe(source).replace(/\r\n?/g, '\n').split('\n');
-  const blocks: Block[] = [];
-  let para: string[] = [];
-  let list: { t: 'ul' | 'ol'; items: string[] } | undefined;
-
-  const flushPara = () => {
-    if (para.length) blocks.push({ t: 'p', c: parseInline(para.join(' ')) });
-    para = [];
-  };
-  const flushList = () => {
-    if (list) blocks.push({ t: list.t, items: list.items.map(parseInline) });
-    list = undefined;
-  };
-
-  for (const raw of lines) {
-    const line = raw.replace(/\t/g, '    ');
-    if (line.trim() === '') {
-      flushPara();
-      flushList();
-      continue;
-    }
-    if (RULE.test(line)) {
-      flushPara();
-      flushList();
-      continue;
-    }
-    const heading = HEADING.exec(line);
-    if (heading) {
-      flushPara();
-      flushList();
-      blocks.push({ t: 'heading', c: parseInline(heading[1] ?? '') });
-      continue;
-    }
-    const bullet = BULLET.exec(line);
-    const ordered = bullet ? null : ORDERED.exec(line);
-    const item = bullet ?? ordered;
-    if (item) {
-      flushPara();
-      const t = bullet ? 'ul' : 'ol';
-      if (list && list.t !== t) flushList();
-      list ??= { t, items: [] };
-      list.items.push(item[1] ?? '');
-      continue;
-    }
-    if (list && /^\s+\S/.test(line)) {
-      // Continuation of the last list item.
-      const last = list.items.length - 1;
-      list.items[last] = `${list.items[last]} ${line.trim()}`;
-      continue;
-    }
-    flushList();
-    para.push(line.trim());
-  }
-  flushPara();
-  flushList();
-  return blocks;
-}
-
-const PUNCT = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/;
-
-const NAMED: Record<string, string> = {
-  lt: '<',
-  gt: '>',
-  amp: '&',
-  quot: '"',
-  apos: "'",
-  nbsp: '\u00a0',
-  ndash: '–',
-  mdash: '—',
-  hellip: '…',
-  le: '≤',
-  ge: '≥',
-};
-
-function entityAt(s: string, i: number): { text: string; end: number } | undefined {
-  const m = /^&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});/.exec(s.slice(i, i + 40));
-  if (!m) return undefined;
-  const body = m[1] as string;
-  let text: string | undefined;
-  if (body.startsWith('#')) {
-    const cp =
-      body[1] === 'x' || body[1] === 'X' ? Number.parseInt(body.slice(2), 16) : Number(body.slice(1));
-    const valid = cp > 0 && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff);
-    text = valid ? dropUnsafe(String.fromCodePoint(cp)) : '\ufffd';
-  } else {
-    text = NAMED[body];
-  }
-  return text === undefined ? undefined : { text, end: i + m[0].length };
-}
-
-/** Index of the closing delimiter for an emphasis run opened just before `from`, or -1. */
-function findClosing(s: string, from: number, delim: string): number {
-  for (let k = from; k < s.length; k++) {
-    const ch = s[k];
-    if (ch === '\\') {
-      k++;
-      continue;
-    }
-    if (ch === '`') {
-      const end = s.indexOf('`', k + 1);
-      if (end > 0) k = end;
-      continue;
-    }
-    if (delim.length === 1 && s.startsWith(delim + delim, k)) {
-      // A strong delimiter inside emphasis is not its end.
-      k++;
-      continue;
-    }
-    if (s.startsWith(delim, k) && k > from && !/\s/.test(s[k - 1] as string)) {
-      if (delim[0] === '_' && /[A-Za-z0-9]/.test(s[k + delim.length] ?? '')) continue;
-      return k;
-    }
-  }
-  return -1;
-}
-
-/** `[text](url)` starting at `i` (s[i] === '['): the label, target and end index. */
-function linkAt(s: string, i: number): { label: string; href: string; end: number } | undefined {
-  let depth = 0;
-  // Link text is at most 999 characters (CommonMark): the scan is bounded.
-  for (let k = i; k < s.length && k < i + 1000; k++) {
-    const ch = s[k];
-    if (ch === '\\') {
-      k++;
-      continue;
-    }
-    if (ch === '[') depth++;
-    else if (ch === ']') {
-      depth--;
-      if (depth === 0) {
-        if (s[k + 1] !== '(') return undefined;
-        const m = /^\(\s*<?([^\s()<>]*)>?(?:\s+"[^"]*")?\s*\)/.exec(s.slice(k + 1));
-        if (!m) return undefined;
-        return { label: s.slice(i + 1, k), href: m[1] ?? '', end: k + 1 + m[0].length };
-      }
-    }
-  }
-  return undefined;
-}
-
-/** An absolute http(s) URL, normalised; anything else (javascript:, data:, relative…) is refused. */
+/** An absolute https URL, normalised; anything else (http:, javascript:, data:, relative…) is refused. */
 export function safeLinkTarget(href: string): string | undefined {
-  const cleaned = href.replace(/\\([!-/:-@[-`{-~])/g, '$1');
   try {
-    const u = new URL(cleaned);
-    return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : undefined;
+    const u = new URL(href);
+    return u.protocol === 'https:' ? u.href : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** Nesting deeper than this is shown as text: no input can exhaust the stack. */
-const MAX_DEPTH = 12;
+const md = new MarkdownIt('commonmark', {
+  html: false,
+  linkify: false,
+  typographer: false,
+  // Deeper nesting is left as text: no input can make a tree that exhausts the stack when rendered.
+  maxNesting: 20,
+});
+/** Deeper inline nesting (emphasis in emphasis…) is shown as its markup text. */
+const MAX_INLINE_DEPTH = 12;
+// Links only to https. A refused target is emptied here rather than refused by validateLink alone:
+// markdown-it would then show the whole `[label](javascript:…)` as text, where the clinician should
+// read just the label. validateLink lets through https and that empty target, nothing else.
+const normalizeLink = md.normalizeLink.bind(md);
+md.normalizeLink = (url: string) => {
+  const normal = normalizeLink(url);
+  return safeLinkTarget(normal) ? normal : '';
+};
+md.validateLink = (url: string) => url === '' || safeLinkTarget(url) !== undefined;
 
-export function parseInline(s: string, depth = 0): Inline[] {
-  if (depth > MAX_DEPTH) return [{ t: 'text', v: s }];
-  const out: Inline[] = [];
-  /** Per delimiter, the first position from which no closing exists: later openers fail at once. */
-  const noClosingFrom = new Map<string, number>();
-  let text = '';
-  const push = (node: Inline) => {
-    if (text) out.push({ t: 'text', v: text });
-    text = '';
-    out.push(node);
-  };
-
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i] as string;
-    const next = s[i + 1] ?? '';
-
-    if (ch === '\\' && PUNCT.test(next)) {
-      text += next;
-      i++;
-      continue;
-    }
-    if (ch === '&') {
-      const e = entityAt(s, i);
-      if (e) {
-        text += e.text;
-        i = e.end - 1;
-        continue;
-      }
-    }
-    if (ch === '`') {
-      let run = 1;
-      while (s[i + run] === '`') run++;
-      const fence = '`'.repeat(run);
-      const end = s.indexOf(fence, i + run);
-      if (end > 0) {
-        push({ t: 'code', v: s.slice(i + run, end).replace(/^ (.+) $/, '$1') });
-        i = end + run - 1;
-        continue;
-      }
-      text += fence;
-      i += run - 1;
-      continue;
-    }
-    if ((ch === '*' || ch === '_') && !/\s/.test(s[i + (next === ch ? 2 : 1)] ?? ' ')) {
-      const leftOk = ch === '*' || !/[A-Za-z0-9]/.test(s[i - 1] ?? '');
-      const delim = next === ch ? ch + ch : ch;
-      const from = i + delim.length;
-      let close = -1;
-      if (leftOk && from < (noClosingFrom.get(delim) ?? Number.POSITIVE_INFINITY)) {
-        close = findClosing(s, from, delim);
-        if (close < 0) noClosingFrom.set(delim, from);
-      }
-      if (close > from) {
-        const inner = parseInline(s.slice(from, close), depth + 1);
-        push(delim.length === 2 ? { t: 'strong', c: inner } : { t: 'em', c: inner });
-        i = close + delim.length - 1;
-        continue;
-      }
-    }
-    if (ch === '[') {
-      const link = linkAt(s, i);
-      if (link) {
-        const label = parseInline(link.label, depth + 1);
-        const href = safeLinkTarget(link.href);
-        if (href) push({ t: 'link', href, c: label });
-        else {
-          // Not a safe target: the label stays, as text, and the target is dropped.
-          if (text) out.push({ t: 'text', v: text });
-          text = '';
-          out.push(...label);
-        }
-        i = link.end - 1;
-        continue;
-      }
-    }
-    if (ch === '<') {
-      const auto = /^<(https?:\/\/[^\s<>]+)>/.exec(s.slice(i));
-      const href = auto ? safeLinkTarget(auto[1] as string) : undefined;
-      if (auto && href) {
-        push({ t: 'link', href, c: [{ t: 'text', v: auto[1] as string }] });
-        i += auto[0].length - 1;
-        continue;
-      }
-    }
-    text += ch;
-  }
-  if (text) out.push({ t: 'text', v: text });
-  return merge(out);
-}
-
-/** Adjacent text nodes joined. */
-function merge(nodes: Inline[]): Inline[] {
+/** Adjacent text nodes merged (softbreaks and escapes arrive as separate tokens). */
+function merged(nodes: Inline[]): Inline[] {
   const out: Inline[] = [];
   for (const n of nodes) {
     const last = out[out.length - 1];
     if (n.t === 'text' && last?.t === 'text') last.v += n.v;
-    else out.push(n);
+    else if (n.t !== 'text' || n.v) out.push(n);
   }
   return out;
+}
+
+/** markdown-it's inline tokens → the tree; unknown tokens keep their text. */
+function toInline(tokens: readonly Token[]): Inline[] {
+  const root: Inline[] = [];
+  /** Open nodes; `node` undefined when too deep (its markup is kept as text instead). */
+  const stack: { node?: Inline & { c: Inline[] }; close: string; markup: string }[] = [];
+  const into = () => {
+    for (let i = stack.length - 1; i >= 0; i--) {
+      const node = stack[i]?.node;
+      if (node) return node.c;
+    }
+    return root;
+  };
+  const open = (node: Inline & { c: Inline[] }, tok: Token, close: string) => {
+    if (stack.length >= MAX_INLINE_DEPTH) {
+      into().push({ t: 'text', v: tok.markup });
+      stack.push({ close, markup: tok.markup });
+      return;
+    }
+    into().push(node);
+    stack.push({ node, close, markup: tok.markup });
+  };
+  for (const tok of tokens) {
+    switch (tok.type) {
+      case 'text':
+      case 'text_special':
+        into().push({ t: 'text', v: dropUnsafe(tok.content) });
+        break;
+      case 'softbreak':
+      case 'hardbreak':
+        into().push({ t: 'text', v: ' ' });
+        break;
+      case 'code_inline':
+        into().push({ t: 'code', v: dropUnsafe(tok.content) });
+        break;
+      case 'strong_open':
+      case 'em_open': {
+        const node = { t: tok.type === 'strong_open' ? 'strong' : 'em', c: [] } as Inline & { c: Inline[] };
+        open(node, tok, tok.type.replace('_open', '_close'));
+        break;
+      }
+      case 'link_open': {
+        const href = safeLinkTarget(String(tok.attrGet('href') ?? '')) ?? '';
+        const node = { t: 'link', href, c: [] } as Inline & { c: Inline[] };
+        open(node, tok, 'link_close');
+        break;
+      }
+      case 'strong_close':
+      case 'em_close':
+      case 'link_close':
+        if (stack[stack.length - 1]?.close === tok.type) {
+          const closed = stack.pop();
+          if (closed && !closed.node && tok.type !== 'link_close') into().push({ t: 'text', v: tok.markup });
+        }
+        break;
+      case 'image':
+        // Never fetched: an image shows as its description.
+        into().push({ t: 'text', v: dropUnsafe(tok.content) });
+        break;
+      default:
+        if (tok.content) into().push({ t: 'text', v: dropUnsafe(tok.content) });
+    }
+  }
+  return tidy(root);
+}
+
+/** Text merged at every level; a link whose target was refused becomes its label. */
+function tidy(nodes: Inline[]): Inline[] {
+  return merged(
+    nodes.flatMap((n): Inline[] => {
+      if (n.t === 'link') return n.href ? [{ ...n, c: tidy(n.c) }] : tidy(n.c);
+      if (n.t === 'strong' || n.t === 'em') return [{ ...n, c: tidy(n.c) }];
+      return [n];
+    }),
+  );
+}
+
+export function parseInline(s: string): Inline[] {
+  const [block] = md.parseInline(dropUnsafe(s), {});
+  return toInline(block?.children ?? []);
+}
+
+export function parseMarkdown(source: string): Block[] {
+  const tokens = md.parse(dropUnsafe(source), {});
+  const blocks: Block[] = [];
+  /** Open lists, outermost first; a nested list is shown after its parent (the tree is flat). */
+  const lists: { t: 'ul' | 'ol'; items: Inline[][] }[] = [];
+  const nested: Block[] = [];
+  let heading = false;
+  for (const tok of tokens) {
+    switch (tok.type) {
+      case 'bullet_list_open':
+      case 'ordered_list_open':
+        lists.push({ t: tok.type === 'bullet_list_open' ? 'ul' : 'ol', items: [] });
+        break;
+      case 'bullet_list_close':
+      case 'ordered_list_close': {
+        const list = lists.pop();
+        if (!list) break;
+        if (lists.length) nested.push(list);
+        else blocks.push(list, ...nested.splice(0));
+        break;
+      }
+      case 'list_item_open':
+        lists[lists.length - 1]?.items.push([]);
+        break;
+      case 'heading_open':
+        heading = true;
+        break;
+      case 'heading_close':
+        heading = false;
+        break;
+      case 'inline':
+      case 'fence':
+      case 'code_block': {
+        const c =
+          tok.type === 'inline'
+            ? toInline(tok.children ?? [])
+            : [{ t: 'code' as const, v: dropUnsafe(tok.content.replace(/\n$/, '')) }];
+        const list = lists[lists.length - 1];
+        const item = list?.items[list.items.length - 1];
+        if (item)
+          item.splice(
+            0,
+            item.length,
+            ...merged([...item, ...(item.length ? [{ t: 'text' as const, v: ' ' }] : []), ...c]),
+          );
+        else if (c.length) blocks.push({ t: heading ? 'heading' : 'p', c });
+        break;
+      }
+    }
+  }
+  return blocks;
 }
 
 /** Plain text of a tree (for tests and accessible summaries). */

@@ -141,6 +141,21 @@ export interface FeedbackEntry {
   overrideReason?: Coding & { userComment?: string; reason?: Coding };
   outcomeTimestamp?: string;
   receivedAt?: string;
+  /** From the sandbox's note on the feedback it sent: what the clinician read. */
+  summary?: string;
+  patient?: { id: string; name: string };
+  suggestionLabels?: string[];
+}
+
+/** The page's note on feedback it sent (`POST /sandbox/api/feedback-notes`). */
+export interface FeedbackNote {
+  serviceId: string;
+  card: string;
+  outcome: 'accepted' | 'overridden';
+  outcomeTimestamp: string;
+  patientId: string;
+  summary: string;
+  suggestionLabels?: string[];
 }
 
 export interface DiscoveryService {

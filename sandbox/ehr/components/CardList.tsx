@@ -51,12 +51,15 @@ export function HookStatus({
 export function CardList({
   state,
   outcomes,
+  mustDecide,
   busy,
   handlers,
   emptyText,
 }: {
   state: CallState;
   outcomes: Readonly<Record<string, CardOutcome>>;
+  /** Keys of the cards signing waits on. */
+  mustDecide?: ReadonlySet<string>;
   busy: boolean;
   handlers: CardHandlers;
   emptyText: string;
@@ -79,6 +82,7 @@ export function CardList({
             card={card}
             cardKey={key}
             outcome={outcomes[key]}
+            mustDecide={mustDecide?.has(key) === true}
             busy={busy}
             handlers={handlers}
           />

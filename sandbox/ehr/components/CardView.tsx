@@ -157,12 +157,15 @@ export function CardView({
   card,
   cardKey,
   outcome,
+  mustDecide = false,
   busy,
   handlers,
 }: {
   card: Card;
   cardKey: string;
   outcome: CardOutcome | undefined;
+  /** Signing waits on this card: accept a suggestion or override it with a reason. */
+  mustDecide?: boolean;
   busy: boolean;
   handlers: CardHandlers;
 }) {
@@ -199,6 +202,7 @@ export function CardView({
       data-indicator={indicator}
       data-topic={topic?.code ?? ''}
       data-card-uuid={card.uuid ?? ''}
+      data-must-decide={mustDecide && !outcome ? 'true' : undefined}
       aria-labelledby={`${id}-summary`}
       ref={articleRef}
     >
@@ -208,6 +212,14 @@ export function CardView({
           {card.summary}
         </h3>
       </header>
+      {mustDecide && !outcome && (
+        <p className="soft-stop" data-testid="soft-stop">
+          <strong>Signing waits on this card.</strong>{' '}
+          {suggestions.length > 0 && !problem
+            ? 'Apply a suggestion, or dismiss it with a reason to sign anyway.'
+            : 'Dismiss it with a reason to sign anyway.'}
+        </p>
+      )}
       {card.detail && <Markdown source={card.detail} className="markdown card-detail" />}
       <p className="card-source">
         Source:{' '}

@@ -2,7 +2,10 @@
  * One patient's chart: banner, tabs (Summary fires patient-view; SMART app embeds the EHR launch;
  * Orders drafts MedicationRequests, fires order-select and order-sign), the feedback log. Applying a
  * suggestion changes the draft list and sends feedback; dismissing sends the override reason.
- * Signing waits for every critical card to be decided (a suggestion applied or an override reason).
+ * Signing is a soft stop: it waits for every critical and warning card about the orders (at
+ * order-select or order-sign) to be decided (a suggestion accepted, or overridden with one of the card's reasons); the decision goes
+ * to the service as CDS Hooks feedback, the page confirms it and keeps a note of what the clinician
+ * read (summary, suggestion label, patient) for the feedback log.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { type Api, errorText } from '../api.ts';
@@ -20,7 +23,6 @@ import {
   patientViewContext,
   resourceLabel,
   safeHttpUrl,
-  unresolvedCritical,
   withLaunchParams,
 } from '../hooks.ts';
 import type {
@@ -44,7 +46,42 @@ import { PatientBanner } from './PatientBanner.tsx';
 import { SmartPanel, type SmartState } from './SmartPanel.tsx';
 import { Tabs } from './Tabs.tsx';
 
-type TabKey = 'summary' | 'smart' | 'orders';
+export type TabKey = 'summary' | 'smart' | 'orders';
+export const TAB_KEYS: readonly TabKey[] = ['summary', 'smart', 'orders'];
+
+/**
+ * The cards that stand in the way of signing, with no decision yet: critical and warning cards at
+ * order-sign, and those about the current drafts from order-select (the service does not repeat at
+ * order-sign a finding it showed at order-select for the same draft, so that card is the warning).
+ */
+export function blockingCards(
+  groups: readonly SelectGroup[],
+  signRun: HookRun | undefined,
+  outcomes: Readonly<Record<string, CardOutcome>>,
+): { card: Card; key: string }[] {
+  const entries: { card: Card; key: string }[] = [];
+  const add = (run: HookRun | undefined) =>
+    run?.cards.forEach((card, i) => {
+      const key = cardKeyOf(run, i);
+      if (outcomes[key]) return;
+      if (card.indicator === 'critical' || card.indicator === 'warning') entries.push({ card, key });
+    });
+  for (const g of groups) if (!g.retired) add(g.run);
+  add(signRun);
+  return entries;
+}
+
+/** The card to bring into view in a list: the first critical, else warning, else the first. */
+function cardToShow(container: Element | null | undefined): HTMLElement | undefined {
+  if (!container) return undefined;
+  return (container.querySelector('[data-testid="card"][data-indicator="critical"]') ??
+    container.querySelector('[data-testid="card"][data-indicator="warning"]') ??
+    container.querySelector('[data-testid="card"]') ??
+    undefined) as HTMLElement | undefined;
+}
+
+/** What to bring into view once rendered: a new order-select group's card, or a card to decide on. */
+type Reveal = { n: number; group: string } | { n: number; mustDecide: true };
 
 /** State mirrored in a ref, so async handlers read the current value. */
 function useSyncedState<T>(initial: T) {
@@ -65,9 +102,24 @@ export interface ChartProps {
   sendPrefetch: boolean;
   discovery: () => Promise<Discovery>;
   onChangePatient: () => void;
+  /** The tab to show (the URL's); the chart reports changes through `onTabChange`. */
+  tab?: TabKey;
+  onTabChange?: (tab: TabKey) => void;
+  /** Move focus to the chart heading when it opens (the patient was just chosen). */
+  focusHeading?: boolean;
 }
 
-export function Chart({ api, session, patient, sendPrefetch, discovery, onChangePatient }: ChartProps) {
+export function Chart({
+  api,
+  session,
+  patient,
+  sendPrefetch,
+  discovery,
+  onChangePatient,
+  tab: wantedTab,
+  onTabChange,
+  focusHeading,
+}: ChartProps) {
   const chart: ChartContext = useMemo(
     () => ({
       userId: session.user.reference,
@@ -80,17 +132,38 @@ export function Chart({ api, session, patient, sendPrefetch, discovery, onChange
   prefetchRef.current = sendPrefetch;
 
   const [tab, setTab] = useState<TabKey>('summary');
+  const chartRef = useRef<HTMLDivElement>(null);
+  const [reveal, setReveal] = useState<Reveal>();
+  // Scrolls just enough to show the card, after React rendered it; focus stays where it was.
+  useEffect(() => {
+    if (!reveal) return;
+    const root = chartRef.current;
+    const target =
+      'group' in reveal
+        ? cardToShow(
+            [...(root?.querySelectorAll('[data-group-id]') ?? [])].find(
+              (el) => el.getAttribute('data-group-id') === reveal.group,
+            ),
+          )
+        : (root?.querySelector<HTMLElement>('[data-must-decide="true"]') ?? undefined);
+    // (jsdom has no layout and no scrollIntoView.)
+    if (typeof target?.scrollIntoView === 'function')
+      target.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  }, [reveal]);
+  const onTabChangeRef = useRef(onTabChange);
+  onTabChangeRef.current = onTabChange;
   const [pv, setPv] = useState<CallState>({ loading: false });
   const [drafts, setDrafts, draftsRef] = useSyncedState<Resource[]>([]);
   const [groups, setGroups, groupsRef] = useSyncedState<SelectGroup[]>([]);
   const [sign, setSign, signRef] = useSyncedState<CallState>({ loading: false });
-  const [, setPendingSign, pendingSignRef] = useSyncedState(false);
+  const [pendingSign, setPendingSign, pendingSignRef] = useSyncedState(false);
   const [signed, setSigned] = useState<Resource[]>([]);
   const [signNotice, setSignNotice] = useState<{ text: string; tone: 'ok' | 'blocked' | 'info' }>();
   const [outcomes, setOutcomes, outcomesRef] = useSyncedState<Record<string, CardOutcome>>({});
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState('');
   const [feedbackError, setFeedbackError] = useState<string>();
+  const [confirmation, setConfirmation] = useState('');
   const [smart, setSmart] = useState<SmartState>({ loading: false });
   const [orderables, setOrderables] = useState<OrderablesState>({ loading: true });
   const [log, setLog] = useState<FeedbackLogState>({ loading: true });
@@ -119,12 +192,12 @@ export function Chart({ api, session, patient, sendPrefetch, discovery, onChange
   const refreshLog = useCallback(async () => {
     setLog((s) => ({ ...s, loading: true, error: undefined }));
     try {
-      const entries = await api.feedbackLog();
+      const entries = await api.feedbackLog(patient.id);
       setLog({ entries: Array.isArray(entries) ? entries : [], loading: false });
     } catch (e) {
       setLog((s) => ({ ...s, loading: false, error: errorText(e) }));
     }
-  }, [api]);
+  }, [api, patient.id]);
 
   const loadOrderables = useCallback(async () => {
     setOrderables({ loading: true });
@@ -166,6 +239,7 @@ export function Chart({ api, session, patient, sendPrefetch, discovery, onChange
   const selectTab = useCallback(
     (key: TabKey) => {
       setTab(key);
+      onTabChangeRef.current?.(key);
       if (key === 'smart' && !smartLaunched.current) {
         smartLaunched.current = true;
         void launchEmbedded();
@@ -173,6 +247,11 @@ export function Chart({ api, session, patient, sendPrefetch, discovery, onChange
     },
     [launchEmbedded],
   );
+
+  // The URL names a tab (a reload, the back button): show it, launching the app if that is the tab.
+  useEffect(() => {
+    if (wantedTab) selectTab(wantedTab);
+  }, [wantedTab, selectTab]);
 
   const openInNewTab = useCallback(async () => {
     // Opened now, while the click still counts as a user gesture; navigated once the launch exists.
@@ -210,6 +289,8 @@ export function Chart({ api, session, patient, sendPrefetch, discovery, onChange
       try {
         const run = await callHook('order-select', orderSelectContext(chart, allDrafts, draftIds));
         setGroups((gs) => gs.map((g) => (g.id === id ? { ...g, run, loading: false, error: undefined } : g)));
+        // The newest cards are what the clinician needs now: bring them into view, on a phone too.
+        setReveal((r) => ({ n: (r?.n ?? 0) + 1, group: id }));
       } catch (e) {
         setGroups((gs) => gs.map((g) => (g.id === id ? { ...g, loading: false, error: errorText(e) } : g)));
       }
@@ -253,17 +334,12 @@ export function Chart({ api, session, patient, sendPrefetch, discovery, onChange
     [changeDrafts, draftsRef],
   );
 
-  /** Critical cards nobody decided on, among the cards about the current drafts. */
-  const blocking = useCallback((): Card[] => {
-    const entries: { card: Card; key: string }[] = [];
-    const add = (run: HookRun | undefined) =>
-      run?.cards.forEach((card, i) => {
-        entries.push({ card, key: cardKeyOf(run, i) });
-      });
-    for (const g of groupsRef.current) if (!g.retired) add(g.run);
-    add(signRef.current.run);
-    return unresolvedCritical(entries, outcomesRef.current);
-  }, [groupsRef, signRef, outcomesRef]);
+  /** Cards nobody decided on that stand in the way of signing (the soft stop). */
+  const blocking = useCallback(
+    (): Card[] =>
+      blockingCards(groupsRef.current, signRef.current.run, outcomesRef.current).map((e) => e.card),
+    [groupsRef, signRef, outcomesRef],
+  );
 
   const completeSign = useCallback(() => {
     const toSign = draftsRef.current;
@@ -302,10 +378,17 @@ export function Chart({ api, session, patient, sendPrefetch, discovery, onChange
       return;
     }
     setPendingSign(true);
+    const critical = standing.filter((c) => c.indicator === 'critical').length;
+    const n = standing.length;
+    const what =
+      critical === n
+        ? `${n} critical card${n > 1 ? 's need' : ' needs'}`
+        : `${n} card${n > 1 ? 's' : ''} (${critical} critical, ${n - critical} warning) need${n > 1 ? '' : 's'}`;
     setSignNotice({
-      text: `Not signed: ${standing.length} critical card${standing.length > 1 ? 's need' : ' needs'} a decision. Apply a suggestion, or dismiss with a reason to sign anyway.`,
+      text: `Not signed: ${what} a decision. Apply a suggestion, or dismiss with a reason to sign anyway.`,
       tone: 'blocked',
     });
+    setReveal((r) => ({ n: (r?.n ?? 0) + 1, mustDecide: true }));
   }, [blocking, callHook, chart, completeSign, draftsRef, setPendingSign, setSign]);
 
   // --- Cards: apply, dismiss, links --------------------------------------------------------------
@@ -317,17 +400,44 @@ export function Chart({ api, session, patient, sendPrefetch, discovery, onChange
     [pv.run, signRef, groupsRef],
   );
 
+  /** Sends the decision to the service, confirms it, then keeps the page's note on it. */
   const sendFeedback = useCallback(
-    async (serviceId: string, body: FeedbackRequest) => {
+    async (serviceId: string, body: FeedbackRequest, about: { card: Card; suggestionLabels?: string[] }) => {
+      let sent = false;
       try {
         await api.sendFeedback(session, serviceId, body);
         setFeedbackError(undefined);
+        sent = true;
       } catch (e) {
+        setConfirmation('');
         setFeedbackError(`Feedback was not stored: ${errorText(e)}`);
+      }
+      const item = body.feedback[0];
+      if (sent && item) {
+        const reason = item.overrideReason?.reason?.display ?? item.overrideReason?.reason?.code;
+        const what =
+          item.outcome === 'accepted'
+            ? `accepted “${(about.suggestionLabels ?? []).join('; ')}”`
+            : `overridden${reason ? ` (${reason})` : ''}`;
+        let text = `Feedback sent to the CDS service: ${what} for “${about.card.summary}”.`;
+        try {
+          await api.feedbackNote({
+            serviceId,
+            card: item.card,
+            outcome: item.outcome,
+            outcomeTimestamp: item.outcomeTimestamp,
+            patientId: patient.id,
+            summary: about.card.summary.slice(0, 500),
+            ...(about.suggestionLabels?.length ? { suggestionLabels: about.suggestionLabels } : {}),
+          });
+        } catch (e) {
+          text += ` The sandbox could not keep its note on it (${errorText(e)}): the log shows the card id.`;
+        }
+        setConfirmation(text);
       }
       await refreshLog();
     },
-    [api, session, refreshLog],
+    [api, session, refreshLog, patient.id],
   );
 
   const applySuggestion = useCallback(
@@ -371,7 +481,10 @@ export function Chart({ api, session, patient, sendPrefetch, discovery, onChange
             void fireOrderSelect([created.id], result.drafts);
         }
         if (card.uuid && suggestion.uuid)
-          await sendFeedback(run.serviceId, acceptedFeedback(card.uuid, [suggestion.uuid], new Date()));
+          await sendFeedback(run.serviceId, acceptedFeedback(card.uuid, [suggestion.uuid], new Date()), {
+            card,
+            suggestionLabels: [suggestion.label],
+          });
         else setFeedbackError('No feedback sent: the card or the suggestion has no uuid.');
       } finally {
         setBusy(false);
@@ -398,7 +511,9 @@ export function Chart({ api, session, patient, sendPrefetch, discovery, onChange
       setBusy(true);
       try {
         if (card.uuid)
-          await sendFeedback(run.serviceId, overriddenFeedback(card.uuid, reason, comment, new Date()));
+          await sendFeedback(run.serviceId, overriddenFeedback(card.uuid, reason, comment, new Date()), {
+            card,
+          });
         else setFeedbackError('No feedback sent: the card has no uuid.');
       } finally {
         setBusy(false);
@@ -411,6 +526,7 @@ export function Chart({ api, session, patient, sendPrefetch, discovery, onChange
     (link: Link) => {
       smartLaunched.current = true;
       setTab('smart');
+      onTabChangeRef.current?.('smart');
       void launchEmbedded(link);
     },
     [launchEmbedded],
@@ -440,11 +556,19 @@ export function Chart({ api, session, patient, sendPrefetch, discovery, onChange
     });
   }, [pv.run, sign.run, groups]);
 
+  const mustDecide = useMemo(
+    () => new Set(pendingSign ? blockingCards(groups, sign.run, outcomes).map((e) => e.key) : []),
+    [pendingSign, groups, sign.run, outcomes],
+  );
+
   return (
-    <div className="chart">
-      <PatientBanner patient={patient} onChange={onChangePatient} />
+    <div className="chart" ref={chartRef}>
+      <PatientBanner patient={patient} onChange={onChangePatient} focusOnMount={focusHeading} />
       <p className="notice" role="status" data-testid="notice">
         {notice}
+      </p>
+      <p className="confirmation" role="status" data-testid="feedback-confirmation">
+        {confirmation}
       </p>
       {feedbackError && (
         <p className="hook-error" role="alert">
@@ -515,6 +639,7 @@ export function Chart({ api, session, patient, sendPrefetch, discovery, onChange
                 sign={sign}
                 signNotice={signNotice}
                 outcomes={outcomes}
+                mustDecide={mustDecide}
                 busy={busy}
                 handlers={handlers}
                 onOrder={orderDrug}
@@ -527,7 +652,7 @@ export function Chart({ api, session, patient, sendPrefetch, discovery, onChange
           },
         ]}
       />
-      <FeedbackLog state={log} names={names} onRefresh={() => void refreshLog()} />
+      <FeedbackLog state={log} names={names} patientName={patient.name} onRefresh={() => void refreshLog()} />
     </div>
   );
 }

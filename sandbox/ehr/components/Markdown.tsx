@@ -1,6 +1,7 @@
 /**
- * Renders card markdown from the parsed tree as React elements (never as an HTML string), so text
- * from a service or from the record is always text. Links open in a new tab without an opener.
+ * Renders card markdown (parsed by markdown-it into the tree of `markdown.ts`) as React elements,
+ * never as an HTML string, so text from a service or from the record is always text. Only the tree's
+ * few node types become elements; links open in a new tab without an opener, and only to https.
  */
 import { type ReactNode, useMemo } from 'react';
 import { type Inline, parseMarkdown } from '../markdown.ts';
@@ -18,6 +19,8 @@ function inline(nodes: readonly Inline[], prefix: string): ReactNode[] {
       case 'em':
         return <em key={key}>{inline(n.c, key)}</em>;
       case 'link':
+        // The parser already refused other targets; checked again where the attribute is written.
+        if (!n.href.startsWith('https://')) return inline(n.c, key);
         return (
           <a key={key} href={n.href} target="_blank" rel="noopener noreferrer">
             {inline(n.c, key)}

@@ -46,6 +46,8 @@ export function OrdersPanel(props: {
   sign: CallState;
   signNotice?: { text: string; tone: 'ok' | 'blocked' | 'info' };
   outcomes: Readonly<Record<string, CardOutcome>>;
+  /** Keys of the cards signing waits on (the soft stop). */
+  mustDecide?: ReadonlySet<string>;
   busy: boolean;
   handlers: CardHandlers;
   onOrder: (o: Orderable) => void;
@@ -189,6 +191,7 @@ export function OrdersPanel(props: {
               <CardList
                 state={props.sign}
                 outcomes={props.outcomes}
+                {...(props.mustDecide ? { mustDecide: props.mustDecide } : {})}
                 busy={props.busy}
                 handlers={props.handlers}
                 emptyText="No cards: nothing stands in the way of signing."
@@ -196,7 +199,7 @@ export function OrdersPanel(props: {
             </div>
           )}
           {props.selectGroups.map((g) => (
-            <div key={g.id} className="card-group" data-testid="order-select-cards">
+            <div key={g.id} className="card-group" data-testid="order-select-cards" data-group-id={g.id}>
               <h3>
                 Ordered {g.label} (order-select){g.retired ? ': replaced' : ''}
               </h3>
@@ -208,6 +211,7 @@ export function OrdersPanel(props: {
               <CardList
                 state={g}
                 outcomes={props.outcomes}
+                {...(props.mustDecide ? { mustDecide: props.mustDecide } : {})}
                 busy={props.busy}
                 handlers={props.handlers}
                 emptyText="No cards for this order."

@@ -1,4 +1,5 @@
 /** The patient banner of the chart: name, sex, date of birth, ids and the sandbox scenario. */
+import { useEffect, useRef } from 'react';
 import type { SandboxPatient } from '../types.ts';
 
 function age(birthDate: string | undefined, now = new Date()): number | undefined {
@@ -9,12 +10,27 @@ function age(birthDate: string | undefined, now = new Date()): number | undefine
   return years >= 0 ? years : undefined;
 }
 
-export function PatientBanner({ patient, onChange }: { patient: SandboxPatient; onChange: () => void }) {
+export function PatientBanner({
+  patient,
+  onChange,
+  focusOnMount = false,
+}: {
+  patient: SandboxPatient;
+  onChange: () => void;
+  /** The chart was just opened from the picker: keyboard and screen-reader users land on its heading. */
+  focusOnMount?: boolean;
+}) {
   const years = age(patient.birthDate);
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (focusOnMount) heading.current?.focus();
+  }, [focusOnMount]);
   return (
     <section className="patient-banner" aria-label="Patient" data-testid="patient-banner">
       <div>
-        <h2 className="patient-name">{patient.name}</h2>
+        <h2 className="patient-name" tabIndex={-1} ref={heading} data-testid="chart-heading">
+          {patient.name}
+        </h2>
         <dl className="banner-facts">
           {patient.gender && (
             <div>

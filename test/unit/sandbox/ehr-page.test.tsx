@@ -114,6 +114,8 @@ const handlers = [
     log.cdsCalls.push({ path: '', auth: request.headers.get('authorization') });
     return HttpResponse.json(DISCOVERY);
   }),
+  // The page's note of what it showed (summary, patient, label) beside the CDS feedback.
+  http.post(`${BASE}/sandbox/api/feedback-notes`, () => new HttpResponse(null, { status: 204 })),
   http.post(`${BASE}/cds-services/:id/feedback`, async ({ request, params }) => {
     const body = (await request.json()) as Json;
     log.cdsCalls.push({ path: `${params.id}/feedback`, auth: request.headers.get('authorization'), body });
