@@ -65,8 +65,15 @@ export function TumourBoardSummary({
       ...a.biomarkers.ROS1.evidence,
     ]),
   ];
+  // Checkpoint inhibitors once, as a class (their reasons differ only in wording), then the rest by reason.
   const avoidGroups = new Map<string, string[]>();
+  const icis = (r?.avoid ?? []).filter((x) => kb.agents.get(x.id)?.kind === 'immunotherapy');
+  if (icis.length > 1)
+    avoidGroups.set('limited efficacy in ALK- or ROS1-rearranged NSCLC; targeted TKIs are preferred', [
+      `immune checkpoint inhibitors (${icis.map((x) => x.id).join(', ')})`,
+    ]);
   for (const x of r?.avoid ?? []) {
+    if (icis.length > 1 && icis.includes(x)) continue;
     const list = avoidGroups.get(x.why) ?? [];
     if (!list.includes(x.name)) list.push(x.name);
     avoidGroups.set(x.why, list);
