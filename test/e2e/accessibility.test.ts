@@ -5,10 +5,10 @@
  * on a full-page error. Then a keyboard pass: Tab reaches the print button, the inline evidence links
  * and the evidence-list links, each with a visible focus indicator.
  */
-import { createRequire } from 'node:module';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ros1BrainMetsRecord } from '../fixtures/cds/records.ts';
+import { axeViolations } from './support/axe.ts';
 import {
   buildApp,
   hasChromium,
@@ -20,48 +20,7 @@ import { type EhrOptions, startEhr } from './support/ehr.ts';
 
 warnIfNoChromium('the accessibility browser test');
 
-const require = createRequire(import.meta.url);
-const AXE = require.resolve('axe-core/axe.min.js');
 const PATIENT = 'ros1-bm';
-const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[]; failureSummary?: string }[];
-}
-
-interface AxeSummary {
-  violations: AxeViolation[];
-  /** Rules that passed, and rules axe could not decide (e.g. contrast over a gradient): for the log. */
-  passes: number;
-  incomplete: { id: string; nodes: number }[];
-}
-
-/** Runs axe on the whole document; returns the violations, one readable line per rule and node. */
-async function axeViolations(page: Page, label: string): Promise<string[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
-  const r = await page.evaluate(async (values): Promise<AxeSummary> => {
-    const axe = (window as any).axe;
-    const result = await axe.run(document, { runOnly: { type: 'tag', values } });
-    return {
-      violations: result.violations,
-      passes: result.passes.length,
-      incomplete: result.incomplete.map((i: any) => ({ id: i.id, nodes: i.nodes.length })),
-    };
-  }, TAGS);
-  console.info(
-    `[axe] ${label}: ${r.violations.length} violated rule(s), ${r.passes} passed, incomplete: ${JSON.stringify(r.incomplete)}`,
-  );
-  // A harness that checks nothing would also report no violations.
-  expect(r.passes).toBeGreaterThan(10);
-  return r.violations.flatMap((v) =>
-    v.nodes.map(
-      (n) => `${v.id} (${v.impact}): ${v.help} at ${n.target.join(' ')} — ${n.failureSummary ?? ''}`,
-    ),
-  );
-}
 
 describe('WCAG 2.1 AA (axe-core) and keyboard access in Chromium', () => {
   let dist = '';
