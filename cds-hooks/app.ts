@@ -3,6 +3,7 @@
  * with `app.request()` and over real HTTP alike. Non-2xx answers are OperationOutcomes without
  * internal detail; 401s say nothing about why.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
@@ -14,6 +15,7 @@ import { fhirServerAccess } from './fhir-server-policy.ts';
 import { fromZodError, HttpError, operationOutcome } from './http-error.ts';
 import type { HttpGet } from './http-get.ts';
 import type { Logger, RequestLog } from './log.ts';
+import { Metrics } from './metrics.ts';
 import { FeedbackRequest } from './schemas.ts';
 import { type ServiceDefinition, serviceById } from './services/definitions.ts';
 import { type HookConfig, handleHook } from './services/handle-hook.ts';
@@ -36,6 +38,14 @@ export interface AppConfig extends HookConfig {
    * http://127.0.0.1:P). A JWT's `aud` must name the one the request was sent to (its Host).
    */
   otherBaseUrls?: string[];
+  /** Turns on `/metrics`, for this bearer token only (`METRICS_TOKEN`). */
+  metricsToken?: string;
+}
+
+/** Equal secrets, compared in constant time whatever their lengths (both hashed first). */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }
 
 /**
@@ -93,6 +103,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const { kb, config, logger } = deps;
   const now = deps.now ?? (() => new Date());
   const shownCards = new ShownCards();
+  const metrics = new Metrics();
   const baseFor = baseForHost(config.publicBaseUrl, config.otherBaseUrls ?? []);
   const baseOf = (c: Context<AppEnv>) => baseFor(c.req.header('host'));
   // Depends on configuration only: built once.
@@ -162,7 +173,17 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   function log(entry: RequestLog) {
     const level = entry.status >= 500 ? 'error' : entry.status >= 400 ? 'warn' : 'info';
     logger[level](entry, 'request');
+    metrics.request(entry);
   }
+
+  // Off unless METRICS_TOKEN is set; then only with that bearer token (compared in constant time).
+  app.get('/metrics', async (c) => {
+    const token = config.metricsToken;
+    if (!token) return c.notFound();
+    const given = c.req.header('authorization')?.replace(/^Bearer\s+/i, '') ?? '';
+    if (!sameSecret(given, token)) return unauthorized();
+    return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType });
+  });
 
   app.get('/health', async (c) => {
     const store = await deps.feedback.health();
@@ -215,6 +236,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       const auth = await authorise(c.req.header('authorization'), audiences(c));
       if (!auth.ok) {
         c.get('log').outcome = auth.reason;
+        if (auth.unavailable) metrics.storeError('jti');
         if (auth.unavailable)
           return outcomeResponse(
             503,
@@ -301,6 +323,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
           outcome.ignoredDrafts ? `${outcome.ignoredDrafts} drafts ignored` : '',
           outcome.fhirServerRefused ?? '',
         ].filter(Boolean);
+        metrics.hook(
+          c.get('service').id,
+          outcome.cards.map((card) => ({ indicator: card.indicator, topic: card.source.topic?.code })),
+          outcome.gapReasons,
+        );
         Object.assign(c.get('log'), {
           hookInstance: outcome.hookInstance,
           cards: outcome.cards.length,
@@ -326,6 +353,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       // The store is down or refusing writes: nothing of the batch was stored, so the client may
       // send it again; say when, instead of a 500 it cannot act on.
       if (entry) entry.outcome = e.message;
+      metrics.storeError('feedback');
       logger.error({ err: { name: e.name, message: e.message } }, 'feedback store unavailable');
       return outcomeResponse(
         503,

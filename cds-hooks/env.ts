@@ -42,6 +42,8 @@ const Common = z.object({
   MAX_BODY_BYTES: bytes(DEFAULT_MAX_BODY_BYTES),
   CDS_PREFETCH_INCLUDE_MEDICATIONS: flag,
   CDS_DISCOVERY_REQUIRES_JWT: flag,
+  /** Turns on `/metrics`, readable with this bearer token only (long enough not to be guessed). */
+  METRICS_TOKEN: z.string().trim().min(24, 'use at least 24 characters').optional(),
 });
 
 const ServeEnv = Common.extend({
@@ -113,6 +115,7 @@ interface CommonConfig {
   maxBodyBytes: number;
   prefetchIncludeMedications: boolean;
   discoveryRequiresJwt: boolean;
+  metricsToken?: string;
 }
 
 function commonOf(e: z.infer<typeof Common>): CommonConfig {
@@ -122,6 +125,7 @@ function commonOf(e: z.infer<typeof Common>): CommonConfig {
     maxBodyBytes: e.MAX_BODY_BYTES,
     prefetchIncludeMedications: e.CDS_PREFETCH_INCLUDE_MEDICATIONS,
     discoveryRequiresJwt: e.CDS_DISCOVERY_REQUIRES_JWT,
+    ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}),
   };
 }
 

@@ -49,6 +49,8 @@ export interface HookOutcome {
   hookInstance: string;
   fhirCalls: number;
   gaps: number;
+  /** Why each search could not be read (DataGap reasons), for the metrics. */
+  gapReasons: string[];
   /** Selections or drafts set aside (not in draftOrders, or for another patient). */
   ignoredDrafts: number;
   /** Why the request's `fhirServer` was not called, when it was refused. */
@@ -247,6 +249,7 @@ export async function handleHook(
     hookInstance: req.hookInstance,
     fhirCalls,
     gaps: gaps.length,
+    gapReasons: gaps.map((g) => g.reason),
     ignoredDrafts,
     ...(refused ? { fhirServerRefused: refused } : {}),
   };

@@ -35,6 +35,8 @@ export async function startJwtService(options: {
   fhirServers?: Partial<Record<Client, string[]>>;
   /** Live `jti`s the replay store may hold (default: the service's own default). */
   replayMaxEntries?: number;
+  /** Turns on `/metrics` for this bearer token. */
+  metricsToken?: string;
 }): Promise<JwtService> {
   const [sandboxKey, epicKey] = await Promise.all([makeKey('ES384'), makeKey('RS384')]);
   const jwks = await startJwksServer();
@@ -67,6 +69,7 @@ export async function startJwtService(options: {
       fhirTimeoutMs: 1000,
       fhirDeadlineMs: 2000,
       fhirMaxPages: 5,
+      ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}),
     },
     verifier: createJwtVerifier({
       trustedIssuers,
