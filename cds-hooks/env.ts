@@ -66,6 +66,8 @@ const StartEnv = Common.extend({
   HOST: z.string().trim().min(1).default('127.0.0.1'),
   FEEDBACK_DATA_DIR: z.string().optional(),
   SANDBOX_HOSTS: z.string().optional(),
+  /** "Today is": replay every sample chart as it stood at this past day (YYYY-MM-DD). */
+  SANDBOX_TODAY: z.iso.date().optional(),
   CDS_HOOKS_SANDBOX_URL: z.url({ protocol: /^https?$/ }).optional(),
   SMART_LAUNCHER_URL: z.url({ protocol: /^https?$/ }).optional(),
   LOG_LEVEL: LogLevel.default('warn'),
@@ -188,6 +190,8 @@ export interface StartConfig extends CommonConfig {
   cdsHooksSandboxUrl?: string;
   /** FHIR servers the built app may be launched from besides the sandbox's (issMatch patterns). */
   appIssuers: string[];
+  /** "Today is" at start (`SANDBOX_TODAY`). */
+  replayDay?: string;
   logLevel: LogLevel;
 }
 
@@ -200,6 +204,7 @@ export function readStartConfig(env: Environment = process.env): StartConfig {
     extraTrustedIssuers: trustedIssuersOf(e.CDS_TRUSTED_ISSUERS),
     ...(e.FEEDBACK_DATA_DIR ? { feedbackDataDir: e.FEEDBACK_DATA_DIR } : {}),
     allowedHosts: lowerCsv(e.SANDBOX_HOSTS),
+    ...(e.SANDBOX_TODAY ? { replayDay: e.SANDBOX_TODAY } : {}),
     ...(e.CDS_HOOKS_SANDBOX_URL ? { cdsHooksSandboxUrl: e.CDS_HOOKS_SANDBOX_URL } : {}),
     appIssuers: e.SMART_LAUNCHER_URL ? [launcherIssMatch(e.SMART_LAUNCHER_URL)] : [],
     logLevel: e.LOG_LEVEL,

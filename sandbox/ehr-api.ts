@@ -23,6 +23,7 @@ import type { AuthorizationServer } from './auth/authorization-server.ts';
 import { MAX_IMPORT_BYTES, type PatientImports, toOutcome } from './import-patient.ts';
 import type { SandboxKeys } from './keys.ts';
 import type { SamplePatient } from './patients/load.ts';
+import type { ReplayClock } from './replay.ts';
 
 export interface EhrApiOptions {
   base: string;
@@ -45,6 +46,8 @@ export interface EhrApiOptions {
    * JSON object a line; undefined keeps them in memory (tests).
    */
   feedbackNotesFile?: string;
+  /** "Today is": the day every chart is replayed at (GET/PUT /sandbox/api/today). */
+  replay?: ReplayClock;
   /** Answers FHIR requests in-process (the sandbox FHIR routes): an absolute URL under `fhirBase`. */
   fhirRequest(url: string, token: string): Promise<Response>;
 }
@@ -185,6 +188,23 @@ export function createEhrApi(options: EhrApiOptions): Hono {
   const api = new Hono().basePath('/sandbox/api');
   const known = (id: string) => patients.find((p) => p.id === id) ?? options.imports?.get(id);
   const notes = openFeedbackNotes(options.feedbackNotesFile);
+
+  // "Today is": replay every chart at a past day, or back to today with { today: null }.
+  api.get('/today', (c) => c.json({ today: options.replay?.get() ?? null }));
+  api.put('/today', async (c) => {
+    const replay = options.replay;
+    if (!replay) return c.json({ today: null }, 404);
+    const body = (await c.req.json().catch(() => undefined)) as { today?: unknown } | undefined;
+    const day = body?.today;
+    if (day !== null && typeof day !== 'string')
+      return badRequest('send { "today": "YYYY-MM-DD" } or { "today": null }');
+    try {
+      replay.set(day ?? undefined);
+    } catch (e) {
+      return badRequest((e as Error).message);
+    }
+    return c.json({ today: replay.get() ?? null });
+  });
 
   api.get('/session', (c) =>
     c.json({

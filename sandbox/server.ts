@@ -28,6 +28,7 @@ import { openPatientImports } from './import-patient.ts';
 import { createSandboxKeys } from './keys.ts';
 import { escapeHtml, renderPage } from './page.ts';
 import { loadSamplePatients } from './patients/load.ts';
+import { ReplayClock } from './replay.ts';
 
 export const ROOT = PROJECT_ROOT;
 export { APP_DIST };
@@ -48,6 +49,8 @@ export const SANDBOX_USER = 'Practitioner/sandbox-oncologist';
 
 export interface SandboxOptions {
   port: number;
+  /** "Today is": replay every chart as it stood at this past day (YYYY-MM-DD); settable at run time. */
+  replayDay?: string;
   /** Interface to listen on (default 127.0.0.1: the sandbox has no real sign-in). */
   host?: string;
   /** PGlite directory for CDS feedback (`memory://` in tests). */
@@ -175,12 +178,19 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     keys,
     smartStyleUrl: `${base}/sandbox/smart-style.json`,
   });
+  const replay = new ReplayClock(options.replayDay);
   const fhir = createFhirRoutes({
     store,
     fhirBase,
+    replayDay: () => replay.get(),
     access: { kind: 'smart', introspect: auth.introspect, smartConfiguration: auth.smartConfiguration },
   });
-  const openFhir = createFhirRoutes({ store, fhirBase: openFhirBase, access: { kind: 'open' } });
+  const openFhir = createFhirRoutes({
+    store,
+    fhirBase: openFhirBase,
+    access: { kind: 'open' },
+    replayDay: () => replay.get(),
+  });
   // The sandbox EHR names its own FHIR server, on loopback: allowed by name, and nothing else.
   const trustedIssuers: TrustedIssuer[] = [
     {
@@ -202,6 +212,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   ];
   const cds = createApp({
     kb,
+    // The service evaluates at the replay day when one is set.
+    now: () => replay.now(),
     config: {
       publicBaseUrl: base,
       corsOrigins: [
@@ -242,6 +254,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       ? {}
       : { feedbackNotesFile: `${options.feedbackDataDir.replace(/[\\/]+$/, '')}-notes.jsonl` }),
     fhirRequest: async (url, token) => fhir.request(url, { headers: { authorization: `Bearer ${token}` } }),
+    replay,
   });
 
   const root = new Hono();
@@ -285,6 +298,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         ...shipped,
         clientId: APP_CLIENT_ID,
         issMatch: [escapeRegExp(fhirBase), ...(options.appIssuers ?? []), ...(shipped.issMatch ?? [])],
+        // The app evaluates at the replay day too, so it shows what the cards show.
+        ...(replay.get() ? { evaluateAt: replay.get() } : {}),
       },
       200,
       { 'cache-control': 'no-cache' },

@@ -70,6 +70,7 @@ async function main() {
       formularyUnavailable: config.formularyUnavailable,
       corsOrigins: config.corsOrigins,
       allowedHosts: config.allowedHosts,
+      ...(config.replayDay ? { replayDay: config.replayDay } : {}),
       maxBodyBytes: config.maxBodyBytes,
       prefetchIncludeMedications: config.prefetchIncludeMedications,
       discoveryRequiresJwt: config.discoveryRequiresJwt,

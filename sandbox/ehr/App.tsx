@@ -11,6 +11,7 @@ import { Chart, TAB_KEYS, type TabKey } from './components/Chart.tsx';
 import { DeveloperPanel } from './components/DeveloperPanel.tsx';
 import { ImportPatient } from './components/ImportPatient.tsx';
 import { PatientPicker } from './components/PatientPicker.tsx';
+import { TodayIs } from './components/TodayIs.tsx';
 import { redact } from './hooks.ts';
 import type { Discovery, SandboxPatient, Session } from './types.ts';
 
@@ -171,6 +172,7 @@ export function App({
               ? 'Hook calls carry prefetch filled from the sandbox FHIR server.'
               : 'Hook calls carry no prefetch: the service queries the FHIR server itself.'}
           </p>
+          <TodayIs api={api} onChange={() => void load()} />
         </div>
       </header>
       <main className="ehr-main">

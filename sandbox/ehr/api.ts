@@ -37,7 +37,7 @@ export class ApiError extends Error {
 
 /** One HTTP exchange, as the developer panel shows it (bodies are redacted there). */
 export interface Exchange {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   url: string;
   requestBody?: unknown;
   status: number;
@@ -90,7 +90,7 @@ export function createApi(options: ApiOptions = {}) {
   const url = (path: string) => new URL(path, origin).href;
 
   async function request<T>(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'PUT',
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
@@ -177,6 +177,10 @@ export function createApi(options: ApiOptions = {}) {
 
   return {
     session: () => get<Session>('/sandbox/api/session'),
+    /** "Today is": the day every chart is replayed at, or null for today. */
+    today: () => get<{ today: string | null }>('/sandbox/api/today'),
+    setToday: async (today: string | null) =>
+      (await request<{ today: string | null }>('PUT', '/sandbox/api/today', { today })).data,
     patients: () => get<SandboxPatient[]>('/sandbox/api/patients'),
     orderables: () => get<Orderable[]>('/sandbox/api/orderables'),
     /** The stored feedback, with the page's notes; only the patient's when `patientId` is given. */

@@ -16,6 +16,7 @@ import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { AccessGrant } from '../auth/authorization-server.ts';
 import { allows } from '../auth/scopes.ts';
+import { asOf } from '../replay.ts';
 import { capabilityStatement, INCLUDE_FIELDS, SERVED_TYPES, SHARED_TYPES } from './capability.ts';
 import { compartmentOf, type SandboxStore } from './repository.ts';
 
@@ -32,6 +33,8 @@ export interface FhirRoutesOptions {
   access:
     | { kind: 'smart'; introspect(token: string): AccessGrant | undefined; smartConfiguration(): R }
     | { kind: 'open' };
+  /** The replay day ("today is"), when one is set: resources are served as they stood then. */
+  replayDay?: () => string | undefined;
 }
 
 /** What the open endpoint allows: reads and searches of everything it serves, no patient binding. */
@@ -136,7 +139,11 @@ export function createFhirRoutes(options: FhirRoutesOptions): Hono {
       const owner = compartmentOf(resource);
       if (grant.patient && owner !== undefined && owner !== grant.patient)
         return fhirResponse(403, outcome('error', 'forbidden', 'the resource belongs to another patient'));
-      return fhirResponse(200, resource);
+      const day = options.replayDay?.();
+      const shown = day ? asOf(resource, day) : resource;
+      if (!shown)
+        return fhirResponse(404, outcome('error', 'not-found', `${type}/${id} did not exist yet on ${day}`));
+      return fhirResponse(200, shown);
     }
     return search(type, url.searchParams, grant);
   });
@@ -184,7 +191,10 @@ export function createFhirRoutes(options: FhirRoutesOptions): Hono {
       return fhirResponse(200, { resourceType: 'Bundle', type: 'searchset', total: 0, link: [], entry: [] });
     const [result, bundle] = await route(`${type}?${query}`, repo);
     if (!bundle || getStatus(result) >= 300) return fhirResponse(getStatus(result), result);
-    const matches = ((bundle.entry as { resource: R }[] | undefined) ?? []).map((e) => e.resource);
+    const day = options.replayDay?.();
+    const matches = ((bundle.entry as { resource: R }[] | undefined) ?? [])
+      .map((e) => (day ? asOf(e.resource, day) : e.resource))
+      .filter((r): r is R => r !== undefined);
     const entry: R[] = matches.map((resource) => ({
       fullUrl: `${fhirBase}/${resource.resourceType}/${resource.id}`,
       resource,
@@ -198,6 +208,7 @@ export function createFhirRoutes(options: FhirRoutesOptions): Hono {
       });
     }
     const total = typeof bundle.total === 'number' ? bundle.total : undefined;
+    const shownTotal = day ? undefined : total;
     const page = (at: number) => {
       const next = new URLSearchParams(params);
       next.set('_count', String(count));
@@ -205,13 +216,14 @@ export function createFhirRoutes(options: FhirRoutesOptions): Hono {
       return `${fhirBase}/${type}?${next}`;
     };
     const link = [{ relation: 'self', url: page(offset) }];
-    const hasMore = total !== undefined ? offset + matches.length < total : matches.length === count;
+    const pageSize = ((bundle.entry as unknown[] | undefined) ?? []).length;
+    const hasMore = total !== undefined ? offset + pageSize < total : pageSize === count;
     if (hasMore) link.push({ relation: 'next', url: page(offset + count) });
     if (offset > 0) link.push({ relation: 'previous', url: page(Math.max(0, offset - count)) });
     return fhirResponse(200, {
       resourceType: 'Bundle',
       type: 'searchset',
-      ...(total !== undefined ? { total } : {}),
+      ...(shownTotal !== undefined ? { total: shownTotal } : {}),
       link,
       entry,
     });

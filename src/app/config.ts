@@ -27,6 +27,11 @@ export interface LaunchConfig {
   pageCap: number;
   /** Milliseconds one FHIR request may take before its query is shown as "could not check" (timeout). */
   requestTimeoutMs: number;
+  /**
+   * Evaluate as at this day (YYYY-MM-DD) instead of now: a sandbox replaying a chart at a past date
+   * ("today is") serves it, so the app shows what the CDS cards show.
+   */
+  evaluateAt?: string;
 }
 
 export class ConfigError extends Error {
@@ -95,6 +100,12 @@ export function parseLaunchConfig(input: unknown): LaunchConfig {
     pageCap: integer(raw, 'pageCap', problems, [1, 200], 50),
     requestTimeoutMs: integer(raw, 'requestTimeoutMs', problems, [100, 120_000], 8_000),
   };
+  const evaluateAt = text(raw, 'evaluateAt', problems);
+  if (evaluateAt !== undefined) {
+    if (/^\d{4}-\d{2}-\d{2}$/.test(evaluateAt) && !Number.isNaN(Date.parse(`${evaluateAt}T00:00:00Z`)))
+      config.evaluateAt = evaluateAt;
+    else problems.push('evaluateAt: expected a date (YYYY-MM-DD)');
+  }
   const scopeV1 = text(raw, 'scopeV1', problems);
   if (scopeV1 !== undefined) config.scopeV1 = scopeV1;
   if (problems.length) throw new ConfigError(`launch-config.json is invalid: ${problems.join('; ')}`);

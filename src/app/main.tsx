@@ -74,7 +74,7 @@ if (isLaunch) {
           <ErrorBoundary>
             <App
               getClient={readyOnce}
-              now={new Date().toISOString()}
+              now={config.evaluateAt ? `${config.evaluateAt}T23:59:59Z` : new Date().toISOString()}
               formularyUnavailable={config.formularyUnavailable}
               pageCap={config.pageCap}
               requestTimeoutMs={config.requestTimeoutMs}

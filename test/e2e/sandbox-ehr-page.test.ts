@@ -361,4 +361,23 @@ describe('sandbox EHR page: the clinician’s screen', () => {
       expect(errors.pageErrors).toEqual([]);
     },
   );
+
+  it.skipIf(!hasChromium)(
+    '"Today is": replaying a past day shows a banner and serves the chart as it stood then; back to today clears it',
+    async () => {
+      const { page, errors, base } = await open(DESKTOP);
+      const form = page.getByTestId('today-is');
+      await form.waitFor();
+      const day = new Date(Date.now() - 120 * 86_400_000).toISOString().slice(0, 10);
+      await form.locator('input[type="date"]').fill(day);
+      await form.getByRole('button', { name: 'Replay' }).click();
+      await expect.poll(async () => page.getByTestId('replay-banner').count()).toBe(1);
+      expect(await page.getByTestId('replay-banner').innerText()).toContain(day);
+      expect(await (await fetch(`${base}/sandbox/api/today`)).json()).toEqual({ today: day });
+      await form.getByRole('button', { name: 'Back to today' }).click();
+      await expect.poll(async () => page.getByTestId('replay-banner').count()).toBe(0);
+      expect(await (await fetch(`${base}/sandbox/api/today`)).json()).toEqual({ today: null });
+      expect(errors.pageErrors).toEqual([]);
+    },
+  );
 });
