@@ -3,7 +3,7 @@
  * checked, each creating the ServiceRequest(s) the contract codes. Abnormal results are stated with
  * the threshold; "could not check" is never presented as done.
  */
-import type { CheckStatus } from '../../src/core/model.ts';
+import { CHECK_STATE_RANK, type CheckStatus } from '../../src/core/model.ts';
 import {
   type CardContext,
   type CitedCard,
@@ -100,13 +100,7 @@ export function pretherapyCard(
 
 /** Patient-view: the checks for the preferred agents, each check once (worst state first). */
 export function mergeChecks(lists: CheckStatus[][]): CheckStatus[] {
-  const rank: Record<CheckStatus['state'], number> = {
-    abnormal: 4,
-    'could-not-check': 3,
-    missing: 2,
-    stale: 1,
-    current: 0,
-  };
+  const rank = CHECK_STATE_RANK;
   const byId = new Map<string, CheckStatus>();
   for (const c of lists.flat()) {
     const seen = byId.get(c.check);

@@ -3,7 +3,14 @@
  * agent. `at-most-one` because one TKI is prescribed; `isRecommended` only when exactly one agent is
  * preferred (CDS Hooks allows at most one on such a card) [contract: card topics].
  */
-import type { Assessment, AvoidedOption, CheckState, TherapyOption } from '../../src/core/model.ts';
+import { groupAvoided } from '../../src/core/index.ts';
+import {
+  type Assessment,
+  type AvoidedOption,
+  CHECK_STATE_RANK,
+  type CheckState,
+  type TherapyOption,
+} from '../../src/core/model.ts';
 import {
   type CardContext,
   type CitedCard,
@@ -38,14 +45,6 @@ function tierText(title: string, options: readonly TherapyOption[]): string {
     : `**${title}**: ${options.map((o) => kbText(o.name)).join(', ')}`;
 }
 
-const STATE_RANK: Record<CheckState, number> = {
-  current: 0,
-  stale: 1,
-  missing: 2,
-  'could-not-check': 3,
-  abnormal: 4,
-};
-
 /**
  * The checks still open before any offered agent, once each (not once per agent): the agents are
  * named only when a check concerns some of them.
@@ -57,7 +56,7 @@ function openChecksText(a: Assessment, offered: readonly TherapyOption[]): strin
     for (const c of list.checks.filter((x) => x.state !== 'current')) {
       const seen = open.get(c.name) ?? { state: c.state, agents: [] };
       // Thresholds differ by agent: the worst state is the one said.
-      if (STATE_RANK[c.state] > STATE_RANK[seen.state]) seen.state = c.state;
+      if (CHECK_STATE_RANK[c.state] > CHECK_STATE_RANK[seen.state]) seen.state = c.state;
       seen.agents.push(list.agent);
       open.set(c.name, seen);
     }
@@ -71,33 +70,17 @@ function openChecksText(a: Assessment, offered: readonly TherapyOption[]): strin
   return `**Before the first dose**: ${parts.join('; ')}.`;
 }
 
-/** The reason said most often (the first of equals): a class's shared reason. */
-function commonest(whys: readonly string[]): string {
-  const counts = new Map<string, number>();
-  for (const w of whys) counts.set(w, (counts.get(w) ?? 0) + 1);
-  return [...counts.entries()].reduce((best, next) => (next[1] > best[1] ? next : best))[0];
-}
-
 /**
  * The avoid list, short: immune checkpoint inhibitors named once as a class, and agents avoided
  * for the same reason in one line ("Entrectinib, Repotrectinib, Taletrectinib: not ALK inhibitors").
  */
 function avoidLines(avoid: readonly AvoidedOption[], ctx: CardContext): string[] {
-  const isIci = (x: AvoidedOption) => ctx.kb.agents.get(x.id)?.kind === 'immunotherapy';
-  const icis = avoid.filter(isIci);
-  const collapse = icis.length >= 2;
-  // Groups in the order their first member appears: the class, or one reason.
-  const groups = new Map<string, AvoidedOption[]>();
-  for (const x of avoid) {
-    const key = collapse && isIci(x) ? '\u0000class' : x.why;
-    groups.set(key, [...(groups.get(key) ?? []), x]);
-  }
-  return [...groups.entries()].map(([key, group]) => {
-    if (key !== '\u0000class')
-      return `- ${group.map((x) => `**${kbText(x.name)}**`).join(', ')}: ${kbText(key)}`;
-    const names = group.map((x) => x.id);
+  return groupAvoided(ctx.kb, avoid).map((g) => {
+    if (!g.checkpointInhibitors)
+      return `- ${g.options.map((x) => `**${kbText(x.name)}**`).join(', ')}: ${kbText(g.why)}`;
+    const names = g.options.map((x) => x.id);
     const listed = names.length > 2 ? `${names.slice(0, 2).join(', ')}, …` : names.join(', ');
-    return `- **Immune checkpoint inhibitors** (${listed}): ${kbText(commonest(group.map((x) => x.why)))}`;
+    return `- **Immune checkpoint inhibitors** (${listed}): ${kbText(g.why)}`;
   });
 }
 

@@ -1,5 +1,12 @@
 /** Display helpers shared by the panels: dates, labels for the core's unions, evidence anchors. */
-import type { BiomarkerMethod, BiomarkerStatusValue, CheckState, Severity, Specimen } from '../core/model.ts';
+import type {
+  BiomarkerMethod,
+  BiomarkerStatusValue,
+  CheckState,
+  DataDomain,
+  Severity,
+  Specimen,
+} from '../core/model.ts';
 
 /** `2026-11-22` from any ISO date or dateTime (unambiguous in every locale). */
 export const formatDate = (iso: string | undefined): string => (iso ? iso.slice(0, 10) : 'date not recorded');
@@ -64,3 +71,21 @@ export function ageAt(birthDate: string | undefined, now: string): number | unde
   if (m < 0 || (m === 0 && n.getUTCDate() < b.getUTCDate())) age--;
   return age;
 }
+
+/** The record's parts in words, for gaps shown to a clinician (the ids are internal). */
+export const DOMAIN_LABEL: Record<DataDomain, string> = {
+  patient: 'patient details',
+  conditions: 'problem list',
+  biomarkers: 'biomarker results',
+  medications: 'medications',
+  labs: 'laboratory results',
+  'vital-signs': 'vital signs',
+  'cardiac-studies': 'ECG and echocardiogram',
+};
+
+/** "carboplatin + pemetrexed + pembrolizumab". */
+export const plus = (names: readonly string[]): string => names.join(' + ');
+
+/** Text cut to `n` characters with an ellipsis. */
+export const shorten = (s: string, n: number): string =>
+  s.length <= n ? s : `${s.slice(0, n - 1).trimEnd()}…`;

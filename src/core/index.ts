@@ -1,4 +1,4 @@
 export * from './evaluate.ts';
 export * from './model.ts';
 export { describeResult } from './rules/biomarker-status.ts';
-export { displayName } from './rules/therapy-options.ts';
+export { type AvoidGroup, displayName, groupAvoided } from './rules/therapy-options.ts';

@@ -376,6 +376,15 @@ export interface TherapyRecommendation {
 
 export type CheckState = 'current' | 'stale' | 'missing' | 'abnormal' | 'could-not-check';
 
+/** Worse states rank higher: a check shown once for several agents shows its worst state. */
+export const CHECK_STATE_RANK: Readonly<Record<CheckState, number>> = {
+  current: 0,
+  stale: 1,
+  missing: 2,
+  'could-not-check': 3,
+  abnormal: 4,
+};
+
 export interface AnalyteReading {
   analyte: string;
   name: string;

@@ -1,4 +1,5 @@
 import type { DataGap } from '../../core/model.ts';
+import { DOMAIN_LABEL } from '../format.ts';
 
 const REASON: Record<DataGap['reason'], string> = {
   error: 'the server returned an error',
@@ -30,7 +31,7 @@ export function DataGaps({ gaps }: { gaps: readonly DataGap[] }) {
       <ul>
         {gaps.map((g) => (
           <li key={`${g.query}-${g.reason}-${g.detail}`}>
-            <strong>{g.domains.join(', ')}</strong>: {REASON[g.reason]}{' '}
+            <strong>{g.domains.map((d) => DOMAIN_LABEL[d]).join(', ')}</strong>: {REASON[g.reason]}{' '}
             <span className="muted">
               ({g.query}: {g.detail})
             </span>

@@ -5,7 +5,7 @@ import type {
   TherapyHistorySummary,
   TherapyLine,
 } from '../../core/model.ts';
-import { formatDate, METHOD_LABEL } from '../format.ts';
+import { formatDate, METHOD_LABEL, plus } from '../format.ts';
 
 const END_REASON: Record<NonNullable<TherapyLine['endReason']>, string> = {
   progression: 'stopped for progression',
@@ -42,8 +42,6 @@ function lineText(l: TherapyLine, presumed: boolean): string {
     : '';
   return `${l.display}: ${when}, ${why}${presumed ? ' (treated as progression)' : ''}${prog}`;
 }
-
-const plus = (names: readonly string[]) => names.join(' + ');
 
 /** "Line 1: carboplatin + pemetrexed + pembrolizumab". */
 export const regimenLabel = (r: Regimen) => `Line ${r.number}: ${plus(r.displays)}`;

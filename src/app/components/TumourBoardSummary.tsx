@@ -1,24 +1,21 @@
+import { groupAvoided } from '../../core/index.ts';
 import type { Assessment, DataGap } from '../../core/model.ts';
 import { getKnowledge, labelAsOf } from '../../knowledge/index.ts';
 import type { AttentionItem } from '../attention.ts';
-import { ageAt, formatDate, METHOD_LABEL, SPECIMEN_LABEL, STATUS_LABEL } from '../format.ts';
+import {
+  ageAt,
+  DOMAIN_LABEL,
+  formatDate,
+  METHOD_LABEL,
+  plus,
+  SPECIMEN_LABEL,
+  STATUS_LABEL,
+  shorten,
+} from '../format.ts';
 import { patientName } from './PatientBanner.tsx';
 import { lineStatus } from './TherapyTimeline.tsx';
 
 type Json = Record<string, unknown>;
-
-const DOMAIN_WORDS: Record<DataGap['domains'][number], string> = {
-  patient: 'patient details',
-  conditions: 'problem list',
-  biomarkers: 'biomarker results',
-  medications: 'medications',
-  labs: 'laboratory results',
-  'vital-signs': 'vital signs',
-  'cardiac-studies': 'ECG and echocardiogram',
-};
-
-const plus = (xs: readonly string[]) => xs.join(' + ');
-const short = (s: string, n: number) => (s.length <= n ? s : `${s.slice(0, n - 1).trimEnd()}…`);
 
 /** A CSS string literal: quotes, backslashes and line breaks escaped, so a name cannot end it. */
 const cssString = (s: string) => `"${s.replace(/[\\"]/g, '\\$&').replace(/[\r\n]+/g, ' ')}"`;
@@ -65,19 +62,7 @@ export function TumourBoardSummary({
       ...a.biomarkers.ROS1.evidence,
     ]),
   ];
-  // Checkpoint inhibitors once, as a class (their reasons differ only in wording), then the rest by reason.
-  const avoidGroups = new Map<string, string[]>();
-  const icis = (r?.avoid ?? []).filter((x) => kb.agents.get(x.id)?.kind === 'immunotherapy');
-  if (icis.length > 1)
-    avoidGroups.set('limited efficacy in ALK- or ROS1-rearranged NSCLC; targeted TKIs are preferred', [
-      `immune checkpoint inhibitors (${icis.map((x) => x.id).join(', ')})`,
-    ]);
-  for (const x of r?.avoid ?? []) {
-    if (icis.length > 1 && icis.includes(x)) continue;
-    const list = avoidGroups.get(x.why) ?? [];
-    if (!list.includes(x.name)) list.push(x.name);
-    avoidGroups.set(x.why, list);
-  }
+  const avoidGroups = groupAvoided(kb, r?.avoid ?? []);
   return (
     <div className="tumour-board">
       {/* Name and date on every printed page: CSS page-margin boxes (Chromium 131+). */}
@@ -153,9 +138,13 @@ export function TumourBoardSummary({
               {r.situation.label}
             </li>
             {r.other.length ? <li>Other: {r.other.map((o) => o.name).join(', ')}</li> : null}
-            {[...avoidGroups].map(([why, names]) => (
-              <li key={why}>
-                Avoid {names.join(', ')}: {short(why, 140)}
+            {avoidGroups.map((g) => (
+              <li key={g.why}>
+                Avoid{' '}
+                {g.checkpointInhibitors
+                  ? `immune checkpoint inhibitors (${g.options.map((x) => x.id).join(', ')})`
+                  : g.options.map((x) => x.name).join(', ')}
+                : {shorten(g.why, 140)}
               </li>
             ))}
           </ul>
@@ -170,7 +159,7 @@ export function TumourBoardSummary({
           <ul>
             {attention.map((i) => (
               <li key={`${i.anchor}|${i.text}`}>
-                <strong>{i.severity === 'critical' ? 'Critical' : 'Warning'}:</strong> {short(i.text, 220)}
+                <strong>{i.severity === 'critical' ? 'Critical' : 'Warning'}:</strong> {shorten(i.text, 220)}
                 {i.concerns ? ` (${i.concerns})` : ''}
               </li>
             ))}
@@ -192,7 +181,7 @@ export function TumourBoardSummary({
           <ul>
             {gaps.map((g) => (
               <li key={`${g.query}|${g.detail}`}>
-                {g.domains.map((d) => DOMAIN_WORDS[d]).join(', ')}: {short(g.detail || g.reason, 160)}
+                {g.domains.map((d) => DOMAIN_LABEL[d]).join(', ')}: {shorten(g.detail || g.reason, 160)}
               </li>
             ))}
           </ul>
@@ -209,8 +198,8 @@ export function TumourBoardSummary({
             const asOf = labelAsOf(kb, id);
             return (
               <li key={id}>
-                {e ? short(e.title, 110) : id}
-                {e?.section ? `, ${short(e.section, 60)}` : ''}
+                {e ? shorten(e.title, 110) : id}
+                {e?.section ? `, ${shorten(e.section, 60)}` : ''}
                 {asOf ? ` (${asOf})` : ''}
                 {e && !e.verified ? ' (not yet verified)' : ''}
               </li>

@@ -29,7 +29,7 @@ import type {
   PatientSnapshot,
   Severity,
 } from '../model.ts';
-import { SEVERITY_RANK } from '../model.ts';
+import { CHECK_STATE_RANK, SEVERITY_RANK } from '../model.ts';
 import { CRCL, estimatedCreatinineClearance, kidneyHint } from './renal-function.ts';
 
 export const maxSeverity = (a: Severity, b: Severity): Severity =>
@@ -256,14 +256,6 @@ function readAnalyte(
   return { ...base, state: 'current', why: `${analyte.name} ${shown} on ${dayOf(m.date)}.` };
 }
 
-const STATE_RANK: Record<CheckState, number> = {
-  current: 0,
-  stale: 1,
-  missing: 2,
-  'could-not-check': 3,
-  abnormal: 4,
-};
-
 /** What a check definition implies, from the knowledge base alone: worked out once per definition. */
 interface CheckFacts {
   optional: ReadonlySet<string>;
@@ -314,7 +306,7 @@ function combine(
   // An optional analyte counts once the record may hold it but could not be read (never reassuring).
   const required = readings.filter((r) => !optional.has(r.analyte) || r.state === 'could-not-check');
   return required.reduce<CheckState>(
-    (worst, r) => (STATE_RANK[r.state] > STATE_RANK[worst] ? r.state : worst),
+    (worst, r) => (CHECK_STATE_RANK[r.state] > CHECK_STATE_RANK[worst] ? r.state : worst),
     'current',
   );
 }

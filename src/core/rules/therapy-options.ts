@@ -242,3 +242,32 @@ export function candidateTkis(kb: Knowledge, rec: TherapyRecommendation | null):
   const ids = [...rec.preferred, ...rec.other].map((o) => o.id);
   return kb.tkis.filter((t) => ids.includes(t.id));
 }
+
+export interface AvoidGroup {
+  /** Immune checkpoint inhibitors named once as a class. */
+  checkpointInhibitors: boolean;
+  /** The reason: shared by the group; for the class, the one most of them give. */
+  why: string;
+  options: AvoidedOption[];
+}
+
+/**
+ * The avoid list as a clinician reads it: two or more immune checkpoint inhibitors as one class,
+ * other agents avoided for the same reason together; groups in the order their first member appears.
+ */
+export function groupAvoided(kb: Knowledge, avoid: readonly AvoidedOption[]): AvoidGroup[] {
+  const isIci = (x: AvoidedOption) => kb.agents.get(x.id)?.kind === 'immunotherapy';
+  const collapse = avoid.filter(isIci).length >= 2;
+  const groups = new Map<string, AvoidedOption[]>();
+  for (const x of avoid) {
+    const key = collapse && isIci(x) ? '\u0000class' : x.why;
+    groups.set(key, [...(groups.get(key) ?? []), x]);
+  }
+  return [...groups.entries()].map(([key, options]) => {
+    if (key !== '\u0000class') return { checkpointInhibitors: false, why: key, options };
+    const counts = new Map<string, number>();
+    for (const o of options) counts.set(o.why, (counts.get(o.why) ?? 0) + 1);
+    const why = [...counts.entries()].reduce((best, next) => (next[1] > best[1] ? next : best))[0];
+    return { checkpointInhibitors: true, why, options };
+  });
+}

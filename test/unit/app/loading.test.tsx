@@ -111,7 +111,7 @@ describe('loading the record', () => {
     await renderApp(makeClient(PID));
     const alert = screen.getByRole('alert');
     expect(within(alert).getByText(/Parts of the record could not be read/)).toBeTruthy();
-    expect(alert.textContent).toMatch(/biomarkers/);
+    expect(alert.textContent).toMatch(/biomarker results/);
     expect(alert.textContent).toMatch(/access was refused/);
     expect(alert.textContent).toMatch(/HTTP 403/);
     // No biomarker result could be read: no drug, and the status says it could not be checked.
