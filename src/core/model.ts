@@ -276,6 +276,8 @@ export interface EvaluateConfig {
   reproductivePotentialMaxAge: number;
   /** A molecular test this many days before a progression still counts as testing at progression. */
   resistanceTestSlackDays: number;
+  /** Days between a body weight and the creatinine it may scale (Cockcroft-Gault) [local-check-defaults]. */
+  creatinineClearanceWeightWindowDays: number;
   /** Site override of the knowledge base's immunotherapy-to-TKI window (guidance.afterImmunotherapy), in days. */
   immunotherapyToTkiWindowDays?: number;
   /** Systemic agents started within this many days of a regimen's first start are one regimen (one line). */
@@ -288,6 +290,7 @@ export const DEFAULT_CONFIG: EvaluateConfig = {
   thresholds: {},
   reproductivePotentialMaxAge: 55,
   resistanceTestSlackDays: 30,
+  creatinineClearanceWeightWindowDays: 90,
   regimenStartWindowDays: 14,
 };
 

@@ -163,7 +163,7 @@ export function checksMemo(snapshot: PatientSnapshot, config: EvaluateConfig, no
 }
 
 /** Latest usable measurement per analyte, with the creatinine clearance estimated from them. */
-function latestIndex(snapshot: PatientSnapshot): Map<string, Measurement> {
+function latestIndex(snapshot: PatientSnapshot, config: EvaluateConfig): Map<string, Measurement> {
   const index = new Map<string, Measurement>();
   const times = new Map<Measurement, number>();
   for (const m of snapshot.measurements) {
@@ -176,7 +176,12 @@ function latestIndex(snapshot: PatientSnapshot): Map<string, Measurement> {
       times.set(m, t);
     }
   }
-  const crcl = estimatedCreatinineClearance(index, snapshot, (m) => times.get(m) ?? Number.NEGATIVE_INFINITY);
+  const crcl = estimatedCreatinineClearance(
+    index,
+    snapshot,
+    (m) => times.get(m) ?? Number.NEGATIVE_INFINITY,
+    config.creatinineClearanceWeightWindowDays,
+  );
   if (crcl) index.set(CRCL, crcl);
   return index;
 }
@@ -184,10 +189,12 @@ function latestIndex(snapshot: PatientSnapshot): Map<string, Measurement> {
 function latestUsable(
   snapshot: PatientSnapshot,
   analyteId: string,
+  config: EvaluateConfig,
   memo: ChecksMemo | undefined,
 ): Measurement | undefined {
-  if (memo?.snapshot !== snapshot) return latestIndex(snapshot).get(analyteId);
-  memo.latest ??= latestIndex(snapshot);
+  if (memo?.snapshot !== snapshot || memo.config !== config)
+    return latestIndex(snapshot, config).get(analyteId);
+  memo.latest ??= latestIndex(snapshot, config);
   return memo.latest.get(analyteId);
 }
 
@@ -201,7 +208,7 @@ function readAnalyte(
   now: IsoDate,
   memo: ChecksMemo | undefined,
 ): AnalyteReading {
-  const m = latestUsable(snapshot, analyte.id, memo);
+  const m = latestUsable(snapshot, analyte.id, config, memo);
   const gap = gaps.find((g) => g.domains.includes(analyte.domain));
   const base = { analyte: analyte.id, name: analyte.name, ...(m ? { measurement: m } : {}) };
 

@@ -13,9 +13,6 @@ export const CRCL = 'crcl';
 const CREATININE = 'creatinine';
 const BODY_WEIGHT = 'body-weight';
 
-/** Body weight this close to the creatinine (days) is used for Cockcroft-Gault [local-check-defaults]. */
-const WEIGHT_WINDOW_DAYS = 90;
-
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /**
@@ -26,6 +23,8 @@ export function estimatedCreatinineClearance(
   latest: ReadonlyMap<string, Measurement>,
   snapshot: PatientSnapshot,
   time: (m: Measurement) => number,
+  /** A weight this many days from the creatinine or closer describes the patient it was drawn from. */
+  weightWindowDays: number,
 ): Measurement | undefined {
   const creatinine = latest.get(CREATININE);
   if (!creatinine) return undefined;
@@ -47,7 +46,7 @@ export function estimatedCreatinineClearance(
   const weightAge =
     weight?.date && creatinine.date ? Math.abs(time(creatinine) - time(weight)) / 86_400_000 : undefined;
   const weightUsable =
-    weight?.value !== undefined && (weightAge === undefined || weightAge <= WEIGHT_WINDOW_DAYS);
+    weight?.value !== undefined && (weightAge === undefined || weightAge <= weightWindowDays);
 
   const inputs: string[] = [];
   if (age === undefined) inputs.push('age (birth date)');
@@ -57,7 +56,7 @@ export function estimatedCreatinineClearance(
     inputs.push(`a readable body weight (${weight.unreadable ?? weight.originalValue ?? 'no value'})`);
   else if (!weightUsable)
     inputs.push(
-      `a body weight within ${WEIGHT_WINDOW_DAYS} days of the creatinine (last ${dayOf(weight.date)})`,
+      `a body weight within ${weightWindowDays} days of the creatinine (last ${dayOf(weight.date)})`,
     );
   const creatinineReadable = creatinine.value !== undefined && creatinine.value > 0;
   if (
