@@ -3,12 +3,12 @@
  * with `app.request()` and over real HTTP alike. Non-2xx answers are OperationOutcomes without
  * internal detail; 401s say nothing about why.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import type { Knowledge } from '../src/knowledge/index.ts';
 import type { JwtVerifier, VerifyResult } from './auth/index.ts';
+import { sameSecret } from './auth/same-secret.ts';
 import { discoveryDocument } from './discovery.ts';
 import { type FeedbackStore, FeedbackStoreError } from './feedback/index.ts';
 import { fhirServerAccess } from './fhir-server-policy.ts';
@@ -40,12 +40,6 @@ export interface AppConfig extends HookConfig {
   otherBaseUrls?: string[];
   /** Turns on `/metrics`, for this bearer token only (`METRICS_TOKEN`). */
   metricsToken?: string;
-}
-
-/** Equal secrets, compared in constant time whatever their lengths (both hashed first). */
-function sameSecret(given: string, expected: string): boolean {
-  const digest = (s: string) => createHash('sha256').update(s).digest();
-  return timingSafeEqual(digest(given), digest(expected));
 }
 
 /**

@@ -20,6 +20,7 @@ import {
 } from '../src/fhir/fetch-record.ts';
 import type { Knowledge } from '../src/knowledge/index.ts';
 import type { AuthorizationServer } from './auth/authorization-server.ts';
+import type { SandboxPatient } from './ehr/types.ts';
 import { MAX_IMPORT_BYTES, type PatientImports, toOutcome } from './import-patient.ts';
 import type { SandboxKeys } from './keys.ts';
 import type { SamplePatient } from './patients/load.ts';
@@ -218,30 +219,24 @@ export function createEhrApi(options: EhrApiOptions): Hono {
 
   // ---- Patients: the samples, and patients a developer brings (sandbox/import-patient.ts) ----------
 
+  /** A patient as the page lists it: the fields it shows, never the stored record. */
+  const listed = ({ id, name, scenario, description, birthDate, gender, encounterId }: SandboxPatient) => ({
+    id,
+    name,
+    scenario,
+    description,
+    birthDate,
+    gender,
+    encounterId,
+  });
   api.get('/patients', (c) =>
     c.json([
-      ...patients.map(({ id, name, scenario, description, birthDate, gender, encounterId }) => ({
-        id,
-        name,
-        scenario,
-        description,
-        birthDate,
-        gender,
-        encounterId,
+      ...patients.map(listed),
+      ...(options.imports?.list() ?? []).map((p) => ({
+        ...listed(p),
+        imported: true,
+        importedAt: p.importedAt,
       })),
-      ...(options.imports?.list() ?? []).map(
-        ({ id, name, scenario, description, birthDate, gender, encounterId, importedAt }) => ({
-          id,
-          name,
-          scenario,
-          description,
-          birthDate,
-          gender,
-          encounterId,
-          imported: true,
-          importedAt,
-        }),
-      ),
     ]),
   );
 

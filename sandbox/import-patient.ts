@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OperationOutcomeError, validateResource } from '@medplum/core';
+import type { SandboxPatient } from './ehr/types.ts';
 import { SERVED_TYPES, SHARED_TYPES } from './fhir/capability.ts';
 import { indexFhirDefinitions } from './fhir/definitions.ts';
 import { compartmentOf, type SandboxStore } from './fhir/repository.ts';
@@ -39,15 +40,8 @@ export interface OperationOutcome {
 export const toOutcome = (issue: Issue[]): OperationOutcome => ({ resourceType: 'OperationOutcome', issue });
 
 /** An imported patient as the sandbox EHR lists it (the sample patients' fields, and `imported`). */
-export interface ImportedPatient {
-  id: string;
-  name: string;
-  scenario: string;
-  description: string;
-  birthDate?: string;
-  gender?: string;
-  /** The in-progress Encounter, else the latest one; none when the Bundle has no Encounter. */
-  encounterId?: string;
+export interface ImportedPatient extends SandboxPatient {
+  /** encounterId: the in-progress Encounter, else the latest one; none when the Bundle has no Encounter. */
   imported: true;
   importedAt: string;
 }

@@ -5,9 +5,10 @@
  * tokens with rotation, and patient/encounter/user context in the token response. Everything lives
  * in memory: a restart signs everyone out, which is what a sandbox wants.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import { LRUCache } from 'lru-cache';
+import { sameSecret } from '../../cds-hooks/auth/same-secret.ts';
 import type { SandboxKeys } from '../keys.ts';
 import { escapeHtml, renderPage } from '../page.ts';
 import { grantScopes, type ResourceGrant, resourceGrants } from './scopes.ts';
@@ -91,12 +92,6 @@ const randomToken = () => randomBytes(32).toString('base64url');
 const s256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
 /** RFC 7636 §4.1: 43–128 characters of [A-Z a-z 0-9 - . _ ~]. */
 const PKCE_VALUE = /^[A-Za-z0-9\-._~]{43,128}$/;
-
-function sameString(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 export interface AuthorizationServer {
   routes: Hono;
@@ -321,7 +316,7 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
       if (form.get('redirect_uri') !== code.redirectUri)
         return fail('invalid_grant', 'redirect_uri does not match');
       const verifier = form.get('code_verifier') ?? '';
-      if (!PKCE_VALUE.test(verifier) || !sameString(s256(verifier), code.codeChallenge))
+      if (!PKCE_VALUE.test(verifier) || !sameSecret(s256(verifier), code.codeChallenge))
         return fail('invalid_grant', 'code_verifier does not match the code_challenge');
       const { body } = await tokenResponse(clientId, code.scopes, code.context, code.family, code.nonce);
       return c.json(body, 200, headers);

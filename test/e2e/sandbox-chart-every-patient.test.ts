@@ -3,16 +3,18 @@
  * first critical or warning card is inside the first viewport at 1280×800 and at 390×844, the page
  * never scrolls sideways at 390 px, and the chart with its cards has no WCAG 2.1 A/AA violation.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_CATALOG } from '../../sandbox/patients/load.ts';
-import { type Sandbox, startSandbox } from '../../sandbox/server.ts';
+import type { Sandbox } from '../../sandbox/server.ts';
 import { axeViolations } from './support/axe.ts';
-import { hasChromium, launchChromium, ROOT, warnIfNoChromium, watchErrors } from './support/browser.ts';
+import {
+  hasChromium,
+  launchChromium,
+  startSandboxWithEhrPage,
+  warnIfNoChromium,
+  watchErrors,
+} from './support/browser.ts';
 
 warnIfNoChromium('the sandbox chart browser test');
 
@@ -20,25 +22,18 @@ const WITH_WARNINGS = new Set(['alk-carbamazepine', 'alk-long-qtc', 'ros1-low-lv
 
 let sandbox: Sandbox | undefined;
 let browser: Browser | undefined;
-let ehrDist: string | undefined;
+let removeEhrPage: (() => void) | undefined;
 
 beforeAll(async () => {
   if (!hasChromium) return;
-  ehrDist = mkdtempSync(join(tmpdir(), 'alk-ros1-ehr-'));
-  await build({
-    configFile: join(ROOT, 'vite.sandbox.config.ts'),
-    logLevel: 'error',
-    mode: 'production',
-    build: { outDir: ehrDist, emptyOutDir: true, sourcemap: false },
-  });
-  sandbox = await startSandbox({ port: 0, feedbackDataDir: 'memory://', logLevel: 'silent', ehrDist });
+  ({ sandbox, remove: removeEhrPage } = await startSandboxWithEhrPage());
   browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {
   await browser?.close();
   await sandbox?.close();
-  if (ehrDist) rmSync(ehrDist, { recursive: true, force: true });
+  removeEhrPage?.();
 });
 
 /** The chart's Summary tab once patient-view has answered (cards, or the no-cards text). */

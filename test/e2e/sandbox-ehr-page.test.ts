@@ -6,19 +6,17 @@
  * reload), no horizontal scroll on a 390 px phone, the newest card in view after an order, focus on
  * the chart heading after choosing a patient with Enter, and one URL per patient and tab.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Sandbox, startSandbox } from '../../sandbox/server.ts';
+import type { Sandbox } from '../../sandbox/server.ts';
 import { alkPositiveBundle } from '../fixtures/sandbox/import-bundles.ts';
 import {
   hasChromium,
   launchChromium,
-  ROOT,
   SHOTS,
+  startSandboxWithEhrPage,
   warnIfNoChromium,
   watchErrors,
 } from './support/browser.ts';
@@ -36,19 +34,12 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 
 let sandbox: Sandbox | undefined;
 let browser: Browser | undefined;
-let ehrDist: string | undefined;
+let removeEhrPage: (() => void) | undefined;
 let patientName = '';
 
 beforeAll(async () => {
   if (!hasChromium) return;
-  ehrDist = mkdtempSync(join(tmpdir(), 'alk-ros1-ehr-'));
-  await build({
-    configFile: join(ROOT, 'vite.sandbox.config.ts'),
-    logLevel: 'error',
-    mode: 'production',
-    build: { outDir: ehrDist, emptyOutDir: true, sourcemap: false },
-  });
-  sandbox = await startSandbox({ port: 0, feedbackDataDir: 'memory://', logLevel: 'silent', ehrDist });
+  ({ sandbox, remove: removeEhrPage } = await startSandboxWithEhrPage());
   browser = await launchChromium();
   const patients = (await (await fetch(`${sandbox.base}/sandbox/api/patients`)).json()) as {
     id: string;
@@ -60,7 +51,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await sandbox?.close();
-  if (ehrDist) rmSync(ehrDist, { recursive: true, force: true });
+  removeEhrPage?.();
 });
 
 const contexts: BrowserContext[] = [];

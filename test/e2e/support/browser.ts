@@ -76,6 +76,19 @@ export async function startSandboxWithApp(
   return { sandbox, remove: built.remove };
 }
 
+/** The sandbox with a fresh build of its EHR page (`vite.sandbox.config.ts`), in memory on a free port. */
+export async function startSandboxWithEhrPage(): Promise<{ sandbox: Sandbox; remove: () => void }> {
+  const ehrDist = mkdtempSync(join(tmpdir(), 'alk-ros1-ehr-'));
+  await build({
+    configFile: join(ROOT, 'vite.sandbox.config.ts'),
+    logLevel: 'error',
+    mode: 'production',
+    build: { outDir: ehrDist, emptyOutDir: true, sourcemap: false },
+  });
+  const sandbox = await startSandbox({ port: 0, feedbackDataDir: 'memory://', logLevel: 'silent', ehrDist });
+  return { sandbox, remove: () => rmSync(ehrDist, { recursive: true, force: true }) };
+}
+
 /** The sandbox EHR's launch API: a fresh launch URL (`iss` + `launch`) for this patient. */
 export async function sandboxLaunchUrl(base: string, patientId: string): Promise<string> {
   const res = await fetch(`${base}/sandbox/api/launch`, {
