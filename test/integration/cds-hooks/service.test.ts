@@ -1178,6 +1178,31 @@ describe('order-select and order-sign', () => {
     expect(checks?.detail).toMatch(/Heart rate 48 \/min on [\d-]+ \\\(&lt; 50 \/min\\\)/);
   });
 
+  it('no prefetch: total bilirubin 4.1 mg/dL, alectinib drafted → the liver check is abnormal and carries the Child-Pugh C dose; an ALT rise alone carries no hepatic dose rule', async () => {
+    const pid = 'p-hepatic';
+    const draft = draftMedicationRequest(
+      pid,
+      'draft-alec',
+      'alectinib 150 MG Oral Capsule [Alecensa]',
+      '1727455',
+    );
+    const bili = await selectDraft(pid, alkNaiveRecord(pid, { bilirubinMgDl: 4.1 }), draft, 'order-select', {
+      viaFhirServer: true,
+    });
+    const card = bili.find((c) => topic(c) === 'pretherapy-checks');
+    expect(card?.indicator).toBe('warning');
+    expect(card?.detail).toMatch(
+      /Dose per label \(Alectinib\): If this is severe hepatic impairment \(Child-Pugh C\): 450 mg orally twice daily/,
+    );
+
+    const altOnly = await selectDraft(pid, alkNaiveRecord(pid, { altUL: 250 }), draft, 'order-select', {
+      viaFhirServer: true,
+    });
+    const liver = altOnly.find((c) => topic(c) === 'pretherapy-checks');
+    expect(liver?.detail).toMatch(/Liver tests.*abnormal/);
+    expect(liver?.detail).not.toMatch(/Dose per label/);
+  });
+
   it('alectinib signed, no prefetch, heart rate and blood pressure never recorded → pre-therapy card: heart rate missing, blood pressure missing; the 12-lead ECG the heart-rate check orders is offered', async () => {
     const pid = 'p-vitals';
     const record = alkNaiveRecord(pid, { omit: ['heart-rate', 'systolic-bp', 'diastolic-bp'] });
