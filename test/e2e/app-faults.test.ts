@@ -113,8 +113,8 @@ describe('FHIR and auth faults in Chromium: never a blank screen', () => {
       (o) => {
         expect(o.kind).toBe('summary');
         namesQueries(o.gapsText, OBSERVATION_QUERIES);
-        expect(o.gapsText).toMatch(/biomarkers: the server returned an error/);
-        expect(o.gapsText).toMatch(/labs: the server returned an error/);
+        expect(o.gapsText).toMatch(/biomarker results: the server returned an error/);
+        expect(o.gapsText).toMatch(/laboratory results: the server returned an error/);
         expect(o.gapsText).toMatch(/HTTP 500: injected HTTP 500/);
         expect(o.checkStates).not.toContain('Done');
         // Without biomarker results nothing is suggested, and the page says why.
@@ -154,7 +154,7 @@ describe('FHIR and auth faults in Chromium: never a blank screen', () => {
           // Bounded by two per-request timeouts (12 searches over 6 connections) plus the launch.
           expect(o.elapsedMs).toBeLessThan(2 * TIMEOUT_MS + 8_000);
           namesQueries(o.gapsText, OBSERVATION_QUERIES);
-          expect(o.gapsText).toMatch(/labs: no answer in time/);
+          expect(o.gapsText).toMatch(/laboratory results: no answer in time/);
           expect(o.gapsText).toMatch(/no answer within 1\.5 s/);
           expect(o.checkStates).not.toContain('Done');
           // Answered searches still count: the patient and the diagnoses are on the page.
@@ -208,7 +208,7 @@ describe('FHIR and auth faults in Chromium: never a blank screen', () => {
       async (o) => {
         expect(o.kind).toBe('summary');
         namesQueries(o.gapsText, ['conditions']);
-        expect(o.gapsText).toMatch(/conditions: access was refused/);
+        expect(o.gapsText).toMatch(/problem list: access was refused/);
         expect(o.gapsText).toMatch(/HTTP 403/);
         const disease = await o.page.getByRole('region', { name: /^Disease$/ }).innerText();
         expect(disease).toMatch(/Could not check/);
