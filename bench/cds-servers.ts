@@ -31,6 +31,7 @@ const noFeedback: FeedbackStore = {
   kind: 'pglite',
   save: async (records) => ({ inserted: records.length, duplicates: 0 }),
   list: async () => [],
+  scan: async function* () {},
   count: async () => 0,
   health: async () => true,
   close: async () => {},

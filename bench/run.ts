@@ -5,6 +5,7 @@
 import { benchApp, printApp } from './app.bench.ts';
 import { benchCds, printCds } from './cds.bench.ts';
 import { benchJwt, printJwt } from './jwt.bench.ts';
+import { benchReplicas, printReplicas } from './replicas.bench.ts';
 import { type BenchResult, benchParseBaseline, benchSnapshot } from './snapshot.bench.ts';
 
 interface Benchmark {
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
   printCds(await benchCds());
   printJwt(await benchJwt());
   printApp(await benchApp());
+  printReplicas(await benchReplicas());
 }
 
 await main();

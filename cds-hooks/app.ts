@@ -11,6 +11,7 @@ import type { JwtVerifier, VerifyResult } from './auth/index.ts';
 import { sameSecret } from './auth/same-secret.ts';
 import { discoveryDocument } from './discovery.ts';
 import { type FeedbackStore, FeedbackStoreError } from './feedback/index.ts';
+import { formatReport, REPORT_CONTENT_TYPES, ReportQuery, reportFromStore } from './feedback/report.ts';
 import { fhirServerAccess } from './fhir-server-policy.ts';
 import { fromZodError, HttpError, operationOutcome } from './http-error.ts';
 import type { HttpGet } from './http-get.ts';
@@ -19,7 +20,7 @@ import { Metrics } from './metrics.ts';
 import { FeedbackRequest } from './schemas.ts';
 import { type ServiceDefinition, serviceById } from './services/definitions.ts';
 import { type HookConfig, handleHook } from './services/handle-hook.ts';
-import { ShownCards } from './shown-cards.ts';
+import { inProcessSharedState, type SharedState } from './shared-state/index.ts';
 
 export interface AppConfig extends HookConfig {
   publicBaseUrl: string;
@@ -40,6 +41,8 @@ export interface AppConfig extends HookConfig {
   otherBaseUrls?: string[];
   /** Turns on `/metrics`, for this bearer token only (`METRICS_TOKEN`). */
   metricsToken?: string;
+  /** Turns on `/admin/feedback-report`, for this bearer token only (`ADMIN_TOKEN`). */
+  adminToken?: string;
 }
 
 /**
@@ -57,6 +60,11 @@ export interface AppDeps {
   logger: Logger;
   now?: () => Date;
   httpGet?: HttpGet;
+  /**
+   * The cards shown at order-select, shared by every replica with `DATABASE_URL`; in process by
+   * default. (Its replay set goes to the verifier.)
+   */
+  sharedState?: SharedState;
 }
 
 /** What the middleware hands the route handlers. */
@@ -96,7 +104,7 @@ export function baseForHost(primary: string, others: readonly string[] = []) {
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const { kb, config, logger } = deps;
   const now = deps.now ?? (() => new Date());
-  const shownCards = new ShownCards();
+  const sharedState = deps.sharedState ?? inProcessSharedState();
   const metrics = new Metrics();
   const baseFor = baseForHost(config.publicBaseUrl, config.otherBaseUrls ?? []);
   const baseOf = (c: Context<AppEnv>) => baseFor(c.req.header('host'));
@@ -180,14 +188,17 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
 
   app.get('/health', async (c) => {
-    const store = await deps.feedback.health();
+    const [store, state] = await Promise.all([deps.feedback.health(), sharedState.health()]);
     return c.json(
       {
-        status: store ? 'ok' : 'degraded',
+        status: store && state ? 'ok' : 'degraded',
         knowledgeBase: kb.version,
         feedbackStore: store ? 'ok' : 'unavailable',
+        // Which mode is running: 'postgres' (replicas share it) or 'in-process' (one instance).
+        sharedState: sharedState.kind,
+        ...(state ? {} : { sharedStateStore: 'unavailable' }),
       },
-      store ? 200 : 503,
+      store && state ? 200 : 503,
     );
   });
 
@@ -243,6 +254,45 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       Object.assign(c.get('log'), { iss: auth.iss, jti: auth.jti });
       await next();
     };
+
+  // The governance report of feedback (feedback/report.ts): off unless ADMIN_TOKEN is set; then only
+  // with that bearer token, compared in constant time, as /metrics. A read-only view of the store.
+  app.get('/admin/feedback-report', logged('other'), async (c) => {
+    const token = config.adminToken;
+    if (!token) return c.notFound();
+    const given = c.req.header('authorization')?.replace(/^Bearer\s+/i, '') ?? '';
+    if (!sameSecret(given, token)) return unauthorized();
+    const query = ReportQuery.safeParse(c.req.query());
+    if (!query.success)
+      return failure(
+        c,
+        new HttpError(400, 'invalid', 'invalid report query', undefined, fromZodError(query.error)),
+      );
+    const { format = 'json', since, service } = query.data;
+    try {
+      const report = await reportFromStore(
+        deps.feedback,
+        { ...(since ? { since } : {}), ...(service ? { serviceId: service } : {}) },
+        now().toISOString(),
+      );
+      c.get('log').outcome = `report (${report.rows.length} rows)`;
+      return c.body(formatReport(report, format), 200, {
+        'content-type': REPORT_CONTENT_TYPES[format],
+        'cache-control': 'no-store',
+      });
+    } catch (e) {
+      if (!(e instanceof FeedbackStoreError)) return failure(c, e);
+      // Nothing was changed; the same request may simply be sent again.
+      c.get('log').outcome = e.message;
+      metrics.storeError('feedback');
+      logger.error({ err: { name: e.name, message: e.message } }, 'feedback store unavailable');
+      return outcomeResponse(
+        503,
+        operationOutcome('transient', 'the feedback store is unavailable; try again later'),
+        { 'retry-after': String(STORE_RETRY_AFTER_SEC) },
+      );
+    }
+  });
 
   app.get(
     '/cds-services',
@@ -307,7 +357,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
         const outcome = await handleHook(c.get('service'), await readJson(c), {
           kb,
           config,
-          shownCards,
+          shownCards: sharedState.shownCards,
           now,
           ...(deps.httpGet ? { httpGet: deps.httpGet } : {}),
           // Which FHIR servers this client may name (`fhir_servers`), from its verified token.
@@ -322,6 +372,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
           outcome.cards.map((card) => ({ indicator: card.indicator, topic: card.source.topic?.code })),
           outcome.gapReasons,
         );
+        if (outcome.shownCardsUnavailable) {
+          metrics.storeError('shown-cards');
+          notes.push('shown-cards memory unavailable');
+        }
         Object.assign(c.get('log'), {
           hookInstance: outcome.hookInstance,
           cards: outcome.cards.length,

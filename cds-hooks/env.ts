@@ -1,9 +1,9 @@
 /**
- * The one configuration reader: `npm run serve` (`readServeConfig`) and `npm start`
- * (`readStartConfig`) read the environment here, once, validated by zod (contract: PORT, HOST,
- * PUBLIC_BASE_URL, CDS_TRUSTED_ISSUERS, CORS_ALLOWED_ORIGINS, CDS_FORMULARY_UNAVAILABLE). The only
- * module that reads process.env. Fails fast with a message naming each bad variable; no default
- * secrets.
+ * The one configuration reader: `npm run serve` (`readServeConfig`), `npm start`
+ * (`readStartConfig`) and `npm run feedback-report` (`readReportConfig`) read the environment
+ * here, once, validated by zod (contract: PORT, HOST, PUBLIC_BASE_URL, CDS_TRUSTED_ISSUERS,
+ * CORS_ALLOWED_ORIGINS, CDS_FORMULARY_UNAVAILABLE). The only module that reads process.env. Fails
+ * fast with a message naming each bad variable; no default secrets.
  */
 import { z } from 'zod';
 import { escapeRegExp } from '../src/escape-regexp.ts';
@@ -44,6 +44,8 @@ const Common = z.object({
   CDS_DISCOVERY_REQUIRES_JWT: flag,
   /** Turns on `/metrics`, readable with this bearer token only (long enough not to be guessed). */
   METRICS_TOKEN: z.string().trim().min(24, 'use at least 24 characters').optional(),
+  /** Turns on `/admin/feedback-report`, readable with this bearer token only (as METRICS_TOKEN). */
+  ADMIN_TOKEN: z.string().trim().min(24, 'use at least 24 characters').optional(),
 });
 
 const ServeEnv = Common.extend({
@@ -118,6 +120,7 @@ interface CommonConfig {
   prefetchIncludeMedications: boolean;
   discoveryRequiresJwt: boolean;
   metricsToken?: string;
+  adminToken?: string;
 }
 
 function commonOf(e: z.infer<typeof Common>): CommonConfig {
@@ -128,6 +131,7 @@ function commonOf(e: z.infer<typeof Common>): CommonConfig {
     prefetchIncludeMedications: e.CDS_PREFETCH_INCLUDE_MEDICATIONS,
     discoveryRequiresJwt: e.CDS_DISCOVERY_REQUIRES_JWT,
     ...(e.METRICS_TOKEN ? { metricsToken: e.METRICS_TOKEN } : {}),
+    ...(e.ADMIN_TOKEN ? { adminToken: e.ADMIN_TOKEN } : {}),
   };
 }
 
@@ -169,6 +173,22 @@ export function readServeConfig(env: Environment = process.env): ServeConfig {
     fhirMaxPages: e.FHIR_MAX_PAGES,
     fhirMaxBytes: e.FHIR_MAX_BYTES,
     logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** `npm run feedback-report`: the feedback store `npm run serve` would open, read the same way. */
+const ReportEnv = ServeEnv.pick({ DATABASE_URL: true, FEEDBACK_DATA_DIR: true });
+
+export interface ReportConfig {
+  databaseUrl?: string;
+  feedbackDataDir: string;
+}
+
+export function readReportConfig(env: Environment = process.env): ReportConfig {
+  const e = parse(ReportEnv, env);
+  return {
+    ...(e.DATABASE_URL ? { databaseUrl: e.DATABASE_URL } : {}),
+    feedbackDataDir: e.FEEDBACK_DATA_DIR,
   };
 }
 

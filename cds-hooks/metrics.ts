@@ -48,7 +48,7 @@ export class Metrics {
 
   private readonly storeErrors = new Counter({
     name: 'cds_store_errors_total',
-    help: 'Requests a store could not serve (feedback writes, JWT replay checks), by store.',
+    help: 'Requests a store could not serve (feedback writes, JWT replay checks, the shown-cards memory), by store.',
     labelNames: ['store'] as const,
     registers: [this.registry],
   });
@@ -74,7 +74,7 @@ export class Metrics {
     for (const reason of gapReasons) this.fhirFailures.inc({ service, reason });
   }
 
-  storeError(store: 'feedback' | 'jti'): void {
+  storeError(store: 'feedback' | 'jti' | 'shown-cards'): void {
     this.storeErrors.inc({ store });
   }
 }

@@ -12,6 +12,7 @@ import { readServeConfig } from './env.ts';
 import { openFeedbackStore } from './feedback/index.ts';
 import { issuersWithoutAllowlist } from './fhir-server-policy.ts';
 import { createLogger } from './log.ts';
+import { openSharedState } from './shared-state/index.ts';
 import { APP_DIST, staticFiles } from './static-files.ts';
 
 async function main() {
@@ -28,6 +29,8 @@ async function main() {
     ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
     dataDir: config.feedbackDataDir,
   });
+  // With DATABASE_URL the replay set and the shown-cards memory are shared by every replica.
+  const state = await openSharedState(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {});
   const open = issuersWithoutAllowlist(config.trustedIssuers);
   if (open.length)
     logger.warn(
@@ -37,8 +40,9 @@ async function main() {
   const cds = createApp({
     kb,
     config,
-    verifier: createJwtVerifier({ trustedIssuers: config.trustedIssuers }),
+    verifier: createJwtVerifier({ trustedIssuers: config.trustedIssuers, replayStore: state.replay }),
     feedback,
+    sharedState: state,
     logger,
   });
   // The SMART app's static files under /app/; everything else is the CDS service.
@@ -59,8 +63,14 @@ async function main() {
         base: config.publicBaseUrl,
         knowledgeBase: kb.version,
         feedbackStore: feedback.kind,
+        sharedState: state.kind,
       },
       'listening',
+    );
+    console.log(
+      state.kind === 'postgres'
+        ? 'Shared state (JWT replay set, cards shown at order-select): PostgreSQL; replicas may run behind a load balancer.'
+        : 'Shared state (JWT replay set, cards shown at order-select): in this process; run one instance, or set DATABASE_URL to run several.',
     );
     console.log(`CDS Hooks discovery: ${config.publicBaseUrl}/cds-services`);
   });
@@ -76,11 +86,15 @@ async function main() {
   });
   const stop = async () => {
     server.close();
-    await feedback.close();
+    await Promise.all([feedback.close(), state.close()]);
     process.exit(0);
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }
 
-void main();
+main().catch((e: unknown) => {
+  // A database that cannot be reached at start: say so in one line, no stack trace.
+  console.error(`npm run serve: cannot start (${e instanceof Error ? e.message : String(e)}).`);
+  process.exit(1);
+});

@@ -7,8 +7,9 @@
  * a live entry (that would reopen a replay window): it first drops expired entries, and if still
  * full it throws `ReplayStoreFull`, which the verifier turns into 503.
  *
- * Per process: a deployment with several replicas must pass a shared `ReplayStore` (one that
- * records the key atomically across all of them), otherwise a token can be replayed once on each.
+ * Per process: several replicas must share one `ReplayStore` that records a key atomically across
+ * all of them (cds-hooks/shared-state/, PostgreSQL when `DATABASE_URL` is set), otherwise a token
+ * can be replayed once on each.
  */
 import { LRUCache } from 'lru-cache';
 

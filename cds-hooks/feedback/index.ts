@@ -5,6 +5,7 @@ export type {
   ListFilter,
   OverrideReasonRecord,
   SaveResult,
+  ScanFilter,
 } from './store.ts';
 export {
   DEFAULT_DATA_DIR,

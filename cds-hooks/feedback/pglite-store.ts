@@ -23,6 +23,7 @@ import {
   listSql,
   rowToRecord,
   SCHEMA_STATEMENTS,
+  scanRecords,
 } from './schema.sql.ts';
 import {
   assertRecord,
@@ -32,6 +33,7 @@ import {
   FeedbackStoreError,
   type ListFilter,
   type SaveResult,
+  type ScanFilter,
   storeError,
 } from './store.ts';
 
@@ -116,6 +118,14 @@ class PgliteFeedbackStore implements FeedbackStore {
       );
       return res.rows.map(rowToRecord);
     });
+  }
+
+  scan(filter: ScanFilter = {}): AsyncIterable<FeedbackRecord> {
+    return scanRecords(
+      <R>(operation: string, sql: string, params: unknown[]) =>
+        this.exclusive(operation, async () => (await this.db.query<R>(sql, params)).rows),
+      filter,
+    );
   }
 
   count(): Promise<number> {

@@ -17,6 +17,7 @@ import {
   rowToRecord,
   SCHEMA_LOCK_KEY,
   SCHEMA_STATEMENTS,
+  scanRecords,
 } from './schema.sql.ts';
 import {
   assertRecord,
@@ -26,6 +27,7 @@ import {
   FeedbackStoreError,
   type ListFilter,
   type SaveResult,
+  type ScanFilter,
   storeError,
 } from './store.ts';
 
@@ -102,6 +104,14 @@ class PostgresFeedbackStore implements FeedbackStore {
       );
       return res.rows.map(rowToRecord);
     });
+  }
+
+  scan(filter: ScanFilter = {}): AsyncIterable<FeedbackRecord> {
+    return scanRecords(
+      <R>(operation: string, sql: string, params: unknown[]) =>
+        this.run(operation, async () => (await this.pool.query(sql, params)).rows as R[]),
+      filter,
+    );
   }
 
   count(): Promise<number> {

@@ -2,9 +2,20 @@
  * SQL shared by the PGlite and PostgreSQL feedback stores. Every value goes through a `$n`
  * parameter; nothing here is built by concatenating values.
  */
-import { dedupeKey, type FeedbackRecord, normaliseRecord, type OverrideReasonRecord } from './store.ts';
+import {
+  clampBatch,
+  dedupeKey,
+  type FeedbackRecord,
+  FeedbackStoreError,
+  normaliseRecord,
+  type OverrideReasonRecord,
+  type ScanFilter,
+} from './store.ts';
 
-/** Keep in step with the INSERT into cds_feedback_schema_version below. */
+/**
+ * Keep in step with the INSERT into cds_feedback_schema_version below. Adding an index (created
+ * IF NOT EXISTS at every open) does not change the table, so it does not change the version.
+ */
 export const SCHEMA_VERSION = 1;
 
 /** Arbitrary constant for `pg_advisory_xact_lock`, so concurrent service instances migrate one at a time. */
@@ -30,6 +41,8 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
     CONSTRAINT cds_feedback_dedupe_key_uq UNIQUE (dedupe_key)
   )`,
   'CREATE INDEX IF NOT EXISTS cds_feedback_service_card_idx ON cds_feedback (service_id, card)',
+  // Where a scan `since` a day starts (SCAN_BOUNDS_SQL) without reading the older rows.
+  'CREATE INDEX IF NOT EXISTS cds_feedback_received_at_idx ON cds_feedback (received_at, id)',
   'INSERT INTO cds_feedback_schema_version (version) VALUES (1) ON CONFLICT (version) DO NOTHING',
 ];
 
@@ -58,6 +71,28 @@ export const LIST_NEWEST_SQL = LIST_SQL.replace('ORDER BY id', 'ORDER BY id DESC
 
 export const listSql = (filter: { newestFirst?: boolean }) =>
   filter.newestFirst ? LIST_NEWEST_SQL : LIST_SQL;
+
+/**
+ * A scan's bounds, as text (bigint): just before the first id received since `$1` (every id when
+ * `$1` is null), and the last id now, so a scan ends even while feedback keeps arriving.
+ */
+export const SCAN_BOUNDS_SQL = `SELECT
+  (SELECT min(id) - 1 FROM cds_feedback
+    WHERE $1::timestamptz IS NULL OR received_at >= $1::timestamptz)::text AS after,
+  (SELECT max(id) FROM cds_feedback)::text AS last`;
+
+/**
+ * One page of a scan: keyset paging on the primary key (no OFFSET, so each page costs the same).
+ * The id goes out as text (a bigint) under another name: `ORDER BY id` would sort by an alias `id`.
+ */
+export const SCAN_PAGE_SQL = `SELECT id::text AS scan_id, service_id, card, outcome, accepted_suggestions, override_reason,
+  outcome_timestamp, received_at, client_iss
+FROM cds_feedback
+WHERE id > $1::bigint AND id <= $2::bigint
+  AND ($3::text IS NULL OR service_id = $3::text)
+  AND ($4::timestamptz IS NULL OR received_at >= $4::timestamptz)
+ORDER BY id
+LIMIT $5::integer`;
 
 export const COUNT_SQL = 'SELECT count(*)::integer AS n FROM cds_feedback';
 
@@ -124,4 +159,34 @@ export function rowToRecord(row: FeedbackRow): FeedbackRecord {
   if (reason && typeof reason === 'object') rec.overrideReason = reason as OverrideReasonRecord;
   if (row.client_iss !== null) rec.clientIss = row.client_iss;
   return rec;
+}
+
+/** Runs one query for a store, mapping its failures to FeedbackStoreError. */
+export type RunQuery = <R>(operation: string, sql: string, params: unknown[]) => Promise<R[]>;
+
+/**
+ * `FeedbackStore.scan` for both stores: a page at a time, each page its own query (PGlite queues
+ * other work between pages; PostgreSQL holds no connection between them).
+ */
+export async function* scanRecords(run: RunQuery, filter: ScanFilter = {}): AsyncGenerator<FeedbackRecord> {
+  if (filter.since && Number.isNaN(filter.since.getTime()))
+    throw new FeedbackStoreError('scan (invalid since)');
+  const since = filter.since ? filter.since.toISOString() : null;
+  const batch = clampBatch(filter.batchSize);
+  const [bounds] = await run<{ after: string | null; last: string | null }>('scan', SCAN_BOUNDS_SQL, [since]);
+  if (!bounds?.after || !bounds.last) return;
+  let after = bounds.after;
+  for (;;) {
+    const rows = await run<FeedbackRow & { scan_id: string }>('scan', SCAN_PAGE_SQL, [
+      after,
+      bounds.last,
+      filter.serviceId ?? null,
+      since,
+      batch,
+    ]);
+    for (const row of rows) yield rowToRecord(row);
+    const last = rows.at(-1);
+    if (!last || rows.length < batch) return;
+    after = last.scan_id;
+  }
 }

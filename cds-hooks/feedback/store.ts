@@ -46,6 +46,15 @@ export interface ListFilter {
   newestFirst?: boolean;
 }
 
+/** What `scan` reads: every record, or those of one service, or those received since a time. */
+export interface ScanFilter {
+  serviceId?: string;
+  /** Only records the service received at or after this instant (`receivedAt`, the server's clock). */
+  since?: Date;
+  /** Records per query, default 500, capped at 1000. */
+  batchSize?: number;
+}
+
 export interface FeedbackStore {
   readonly kind: 'pglite' | 'postgres';
   /** One transaction; resolves only once the rows are durable. Repeats count as duplicates. */
@@ -53,6 +62,12 @@ export interface FeedbackStore {
   /** Oldest first unless `newestFirst`. */
   list(filter?: ListFilter): Promise<FeedbackRecord[]>;
   count(): Promise<number>;
+  /**
+   * Every matching record, oldest first, read a batch at a time by keyset paging on the primary key,
+   * so no query returns an unbounded list and no connection or lock is held between batches. Records
+   * saved after the scan began are not included. Throws FeedbackStoreError from the iteration.
+   */
+  scan(filter?: ScanFilter): AsyncIterable<FeedbackRecord>;
   /** Never throws. */
   health(): Promise<boolean>;
   close(): Promise<void>;
@@ -70,6 +85,7 @@ export interface FeedbackStoreOptions {
 export const DEFAULT_DATA_DIR = '.data/feedback';
 export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_LIST_LIMIT = 1000;
+export const DEFAULT_SCAN_BATCH = 500;
 
 /**
  * Error raised by a store. The message names the operation and, when known, the error code;
@@ -163,6 +179,11 @@ export function assertRecord(r: FeedbackRecord): void {
 export function clampLimit(limit: number | undefined): number {
   if (limit === undefined || !Number.isFinite(limit)) return DEFAULT_LIST_LIMIT;
   return Math.min(MAX_LIST_LIMIT, Math.max(1, Math.trunc(limit)));
+}
+
+export function clampBatch(size: number | undefined): number {
+  if (size === undefined || !Number.isFinite(size)) return DEFAULT_SCAN_BATCH;
+  return Math.min(MAX_LIST_LIMIT, Math.max(1, Math.trunc(size)));
 }
 
 /** Opens PostgreSQL when `databaseUrl` is set, otherwise file-backed PGlite in `dataDir`. */

@@ -10,6 +10,7 @@ import { readRecord } from '../../src/fhir/to-snapshot.ts';
 import type { Knowledge } from '../../src/knowledge/index.ts';
 import { biomarkerTestingCards } from '../cards/biomarker-testing.ts';
 import type { CardContext } from '../cards/card-kit.ts';
+import { tagCard } from '../cards/card-tag.ts';
 import { interactionCards } from '../cards/interactions.ts';
 import { localTherapyCards } from '../cards/local-therapy.ts';
 import { orderCards } from '../cards/order-findings.ts';
@@ -21,7 +22,7 @@ import { fromZodError, HttpError } from '../http-error.ts';
 import type { HttpGet } from '../http-get.ts';
 import { normalisePrefetch } from '../prefetch.ts';
 import { type Card, CdsRequest, CONTEXT_BY_HOOK } from '../schemas.ts';
-import type { ShownCards } from '../shown-cards.ts';
+import type { ShownCardsStore } from '../shown-cards.ts';
 import type { ServiceDefinition } from './definitions.ts';
 
 export interface HookConfig {
@@ -37,7 +38,7 @@ export interface HookConfig {
 export interface HookDeps {
   kb: Knowledge;
   config: HookConfig;
-  shownCards: ShownCards;
+  shownCards: ShownCardsStore;
   now: () => Date;
   httpGet?: HttpGet;
   /** Whether this request's CDS client may make the service call its `fhirServer` (fhir-server-policy.ts). */
@@ -55,6 +56,8 @@ export interface HookOutcome {
   ignoredDrafts: number;
   /** Why the request's `fhirServer` was not called, when it was refused. */
   fhirServerRefused?: string;
+  /** The shown-cards memory could not be read or written (the cards were answered without it). */
+  shownCardsUnavailable?: true;
 }
 
 interface RawDraft {
@@ -225,6 +228,7 @@ export async function handleHook(
   };
 
   let cards: Card[];
+  let shownCardsUnavailable = false;
   if (service.hook === 'patient-view') {
     cards = patientViewCards(assessment, ctx);
   } else {
@@ -238,19 +242,29 @@ export async function handleHook(
       );
       ignoredDrafts += (context.selections as string[]).length - selections.size;
       findings = findings.filter((f) => selections.has(f.draft));
-      deps.shownCards.remember(findings.map(keyOf));
+      // Forgetting only means order-sign may show a card once more: a store failure is logged, not fatal.
+      await deps.shownCards.remember(findings.map(keyOf)).catch(() => {
+        shownCardsUnavailable = true;
+      });
     } else {
-      findings = findings.filter((f) => !deps.shownCards.has(keyOf(f)));
+      // Unreadable memory: every finding is shown again rather than one hidden.
+      const shown = await deps.shownCards.shownAmong(findings.map(keyOf)).catch(() => {
+        shownCardsUnavailable = true;
+        return new Set<string>();
+      });
+      findings = findings.filter((f) => !shown.has(keyOf(f)));
     }
     cards = orderCards(findings, drafts, assessment.driver, ctx);
   }
   return {
-    cards: bySeverity(cards),
+    // Every card leaves here, and only here, with its topic and indicator in its uuid (card-tag.ts).
+    cards: bySeverity(cards).map(tagCard),
     hookInstance: req.hookInstance,
     fhirCalls,
     gaps: gaps.length,
     gapReasons: gaps.map((g) => g.reason),
     ignoredDrafts,
     ...(refused ? { fhirServerRefused: refused } : {}),
+    ...(shownCardsUnavailable ? { shownCardsUnavailable: true as const } : {}),
   };
 }

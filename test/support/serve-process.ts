@@ -46,7 +46,10 @@ export async function startServe(port: number, env: Record<string, string>): Pro
     child.once('exit', (code, signal) => resolve(signal ?? code)),
   );
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`service did not start:\n${out}`)), 45_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL'); // not left running behind a rejected start
+      reject(new Error(`service did not start:\n${out}`));
+    }, 45_000);
     const onData = (d: Buffer) => {
       out += d.toString();
       if (out.includes('CDS Hooks discovery:')) {
