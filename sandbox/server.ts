@@ -92,6 +92,10 @@ export interface SandboxOptions {
   prefetchIncludeMedications?: boolean;
   /** Discovery needs a JWT too (`CDS_DISCOVERY_REQUIRES_JWT`). */
   discoveryRequiresJwt?: boolean;
+  /** Turns on `/metrics` for this bearer token (`METRICS_TOKEN`), as `npm run serve` does. */
+  metricsToken?: string;
+  /** Turns on `/admin/feedback-report` for this bearer token (`ADMIN_TOKEN`), as `npm run serve` does. */
+  adminToken?: string;
   /**
    * Where a local build of the CDS Hooks sandbox (cds-hooks/sandbox) runs, e.g.
    * `http://localhost:8080` (`CDS_HOOKS_SANDBOX_URL`): its issuer is trusted with the keys it
@@ -224,6 +228,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       ],
       otherBaseUrls: [otherBase],
       ...(options.discoveryRequiresJwt ? { discoveryRequiresJwt: true } : {}),
+      ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}),
+      ...(options.adminToken ? { adminToken: options.adminToken } : {}),
       ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
       appLaunchUrl,
       formularyUnavailable: options.formularyUnavailable ?? [],
@@ -277,6 +283,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   root.all('/cds-services', cdsHandler);
   root.all('/cds-services/*', cdsHandler);
   root.get('/health', cdsHandler);
+  // Both answer 404 unless their token is set (METRICS_TOKEN, ADMIN_TOKEN).
+  root.get('/metrics', cdsHandler);
+  root.get('/admin/feedback-report', cdsHandler);
   root.all('/fhir', (c) => c.redirect('/fhir/metadata'));
   root.all('/fhir/*', (c) => fhir.fetch(c.req.raw, c.env));
   root.all('/open/fhir', (c) => c.redirect('/open/fhir/metadata'));

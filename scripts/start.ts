@@ -74,6 +74,8 @@ async function main() {
       maxBodyBytes: config.maxBodyBytes,
       prefetchIncludeMedications: config.prefetchIncludeMedications,
       discoveryRequiresJwt: config.discoveryRequiresJwt,
+      ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
+      ...(config.adminToken ? { adminToken: config.adminToken } : {}),
       appIssuers: config.appIssuers,
       ...(config.cdsHooksSandboxUrl ? { cdsHooksSandboxUrl: config.cdsHooksSandboxUrl } : {}),
       logLevel: config.logLevel,
