@@ -3,7 +3,7 @@
  * with `app.request()` and over real HTTP alike. Non-2xx answers are OperationOutcomes without
  * internal detail; 401s say nothing about why.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import type { Knowledge } from '../src/knowledge/index.ts';
@@ -179,13 +179,22 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   }
 
   // Off unless METRICS_TOKEN is set; then only with that bearer token (compared in constant time).
-  app.get('/metrics', async (c) => {
-    const token = config.metricsToken;
-    if (!token) return c.notFound();
-    const given = c.req.header('authorization')?.replace(/^Bearer\s+/i, '') ?? '';
-    if (!sameSecret(given, token)) return unauthorized();
-    return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType });
-  });
+  /**
+   * Off (404) unless `token` is set; then only for `Authorization: Bearer <token>`, compared in
+   * constant time; 401 otherwise. For the operator's endpoints (/metrics, the feedback report).
+   */
+  const bearerOnly =
+    (token: string | undefined): MiddlewareHandler<AppEnv> =>
+    async (c, next) => {
+      if (!token) return c.notFound();
+      const given = c.req.header('authorization')?.replace(/^Bearer\s+/i, '') ?? '';
+      if (!sameSecret(given, token)) return unauthorized();
+      await next();
+    };
+
+  app.get('/metrics', bearerOnly(config.metricsToken), async (c) =>
+    c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
+  );
 
   app.get('/health', async (c) => {
     const [store, state] = await Promise.all([deps.feedback.health(), sharedState.health()]);
@@ -257,11 +266,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   // The governance report of feedback (feedback/report.ts): off unless ADMIN_TOKEN is set; then only
   // with that bearer token, compared in constant time, as /metrics. A read-only view of the store.
-  app.get('/admin/feedback-report', logged('other'), async (c) => {
-    const token = config.adminToken;
-    if (!token) return c.notFound();
-    const given = c.req.header('authorization')?.replace(/^Bearer\s+/i, '') ?? '';
-    if (!sameSecret(given, token)) return unauthorized();
+  app.get('/admin/feedback-report', logged('other'), bearerOnly(config.adminToken), async (c) => {
     const query = ReportQuery.safeParse(c.req.query());
     if (!query.success)
       return failure(
@@ -281,16 +286,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
         'cache-control': 'no-store',
       });
     } catch (e) {
-      if (!(e instanceof FeedbackStoreError)) return failure(c, e);
-      // Nothing was changed; the same request may simply be sent again.
-      c.get('log').outcome = e.message;
-      metrics.storeError('feedback');
-      logger.error({ err: { name: e.name, message: e.message } }, 'feedback store unavailable');
-      return outcomeResponse(
-        503,
-        operationOutcome('transient', 'the feedback store is unavailable; try again later'),
-        { 'retry-after': String(STORE_RETRY_AFTER_SEC) },
-      );
+      return failure(c, e, 'the feedback store is unavailable; try again later');
     }
   });
 
@@ -358,6 +354,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
           kb,
           config,
           shownCards: sharedState.shownCards,
+          clientScope: JSON.stringify([auth.iss, auth.tenant ?? '']),
           now,
           ...(deps.httpGet ? { httpGet: deps.httpGet } : {}),
           // Which FHIR servers this client may name (`fhir_servers`), from its verified token.
@@ -383,6 +380,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
           gaps: outcome.gaps,
           outcome: notes.length ? `ok (${notes.join('; ')})` : 'ok',
         });
+        if (outcome.shownKeys) await rememberOnceDelivered(c, outcome.shownKeys);
         return c.json({ cards: outcome.cards });
       } catch (e) {
         return failure(c, e);
@@ -390,27 +388,43 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     },
   );
 
+  /**
+   * Records order-select's findings as shown only once its answer has been written to the client:
+   * an answer lost on the way (the client gave up, the replica died) must not hide its cards at
+   * order-sign. Not on the response path; a failure only means a card may be shown once more.
+   * Without a Node response (in-process `app.request()`), before answering.
+   */
+  async function rememberOnceDelivered(c: Context<AppEnv>, keys: string[]) {
+    const write = () =>
+      sharedState.shownCards.remember(keys).catch(() => {
+        metrics.storeError('shown-cards');
+        logger.warn({ hookInstance: c.get('log').hookInstance }, 'cards shown at order-select not recorded');
+      });
+    const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+    if (outgoing) outgoing.once('finish', () => void write());
+    else await write();
+  }
+
   /** An HttpError becomes its OperationOutcome; anything else a 500 that says nothing more. */
-  function failure(c: Context<AppEnv> | undefined, e: unknown) {
+  function failure(
+    c: Context<AppEnv> | undefined,
+    e: unknown,
+    storeUnavailable = 'the feedback store is unavailable; nothing was stored, send it again later',
+  ) {
     const entry = c?.get('log');
     if (e instanceof HttpError) {
       if (entry) entry.outcome = e.message;
       return outcomeResponse(e.status, e.toOperationOutcome(), e.headers);
     }
     if (e instanceof FeedbackStoreError) {
-      // The store is down or refusing writes: nothing of the batch was stored, so the client may
-      // send it again; say when, instead of a 500 it cannot act on.
+      // The store is down or refusing: nothing was changed, so the client may send the same request
+      // again; say when, instead of a 500 it cannot act on.
       if (entry) entry.outcome = e.message;
       metrics.storeError('feedback');
       logger.error({ err: { name: e.name, message: e.message } }, 'feedback store unavailable');
-      return outcomeResponse(
-        503,
-        operationOutcome(
-          'transient',
-          'the feedback store is unavailable; nothing was stored, send it again later',
-        ),
-        { 'retry-after': String(STORE_RETRY_AFTER_SEC) },
-      );
+      return outcomeResponse(503, operationOutcome('transient', storeUnavailable), {
+        'retry-after': String(STORE_RETRY_AFTER_SEC),
+      });
     }
     if (entry) entry.outcome = 'internal error';
     logger.error(

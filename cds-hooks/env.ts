@@ -34,6 +34,9 @@ const flag = z
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 type LogLevel = z.infer<typeof LogLevel>;
 
+/** A bearer token for an operator's endpoint: long enough not to be guessed. */
+const operatorToken = z.string().trim().min(24, 'use at least 24 characters').optional();
+
 /** What both commands read the same way. */
 const Common = z.object({
   CDS_TRUSTED_ISSUERS: z.string().optional(),
@@ -42,10 +45,10 @@ const Common = z.object({
   MAX_BODY_BYTES: bytes(DEFAULT_MAX_BODY_BYTES),
   CDS_PREFETCH_INCLUDE_MEDICATIONS: flag,
   CDS_DISCOVERY_REQUIRES_JWT: flag,
-  /** Turns on `/metrics`, readable with this bearer token only (long enough not to be guessed). */
-  METRICS_TOKEN: z.string().trim().min(24, 'use at least 24 characters').optional(),
-  /** Turns on `/admin/feedback-report`, readable with this bearer token only (as METRICS_TOKEN). */
-  ADMIN_TOKEN: z.string().trim().min(24, 'use at least 24 characters').optional(),
+  /** Turns on `/metrics`, readable with this bearer token only. */
+  METRICS_TOKEN: operatorToken,
+  /** Turns on `/admin/feedback-report`, readable with this bearer token only. */
+  ADMIN_TOKEN: operatorToken,
 });
 
 const ServeEnv = Common.extend({

@@ -4,18 +4,17 @@
  * Durability is the server's: a single INSERT commits on its own and, with the default
  * `synchronous_commit=on`, is flushed to the WAL before the server acknowledges it.
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { openPostgresPool, type PostgresPoolOptions } from './postgres-pool.ts';
 import {
   COUNT_SQL,
   type FeedbackRow,
   HEALTH_SQL,
   INSERT_SQL,
   insertParams,
-  LOCK_SCHEMA_SQL,
   listParams,
   listSql,
   rowToRecord,
-  SCHEMA_LOCK_KEY,
   SCHEMA_STATEMENTS,
   scanRecords,
 } from './schema.sql.ts';
@@ -31,43 +30,14 @@ import {
   storeError,
 } from './store.ts';
 
-export interface PostgresFeedbackStoreOptions {
-  databaseUrl: string;
-  /** Pool size, default 10. */
-  poolMax?: number;
-  /** Connection timeout, default 5000 ms. */
-  connectionTimeoutMillis?: number;
-}
+export type PostgresFeedbackStoreOptions = Omit<PostgresPoolOptions, 'statementTimeoutMillis'>;
 
 const HEALTH_TIMEOUT_MS = 3000;
 
 export async function openPostgresFeedbackStore(opts: PostgresFeedbackStoreOptions): Promise<FeedbackStore> {
-  const pool = new pg.Pool({
-    connectionString: opts.databaseUrl,
-    max: opts.poolMax ?? 10,
-    connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 5000,
-    idleTimeoutMillis: 30_000,
-  });
-  // An idle client losing its connection must not crash the process; the next query reconnects.
-  pool.on('error', () => undefined);
-  try {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query(LOCK_SCHEMA_SQL, [SCHEMA_LOCK_KEY]);
-      for (const stmt of SCHEMA_STATEMENTS) await client.query(stmt);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
-  } catch (err) {
-    await pool.end().catch(() => undefined);
-    throw storeError('open (postgres)', err);
-  }
-  return new PostgresFeedbackStore(pool);
+  return new PostgresFeedbackStore(
+    await openPostgresPool(opts, SCHEMA_STATEMENTS, (err) => storeError('open (postgres)', err)),
+  );
 }
 
 class PostgresFeedbackStore implements FeedbackStore {

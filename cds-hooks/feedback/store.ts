@@ -88,30 +88,42 @@ export const MAX_LIST_LIMIT = 1000;
 export const DEFAULT_SCAN_BATCH = 500;
 
 /**
- * Error raised by a store. The message names the operation and, when known, the error code;
- * it never contains record contents (the driver's message, which may quote values, is dropped).
+ * Error raised by a store on PostgreSQL or PGlite. The message names the store, the operation and,
+ * when known, the error code; it never contains record contents (the driver's message, which may
+ * quote values, is dropped).
  */
-export class FeedbackStoreError extends Error {
+export class StoreError extends Error {
   readonly operation: string;
   /** SQLSTATE (e.g. `23502`) or Node error code (e.g. `ECONNREFUSED`), when known. */
   readonly code: string | undefined;
-  constructor(operation: string, code?: string) {
-    super(`feedback store: ${operation} failed${code ? ` (${code})` : ''}`);
-    this.name = 'FeedbackStoreError';
+  constructor(store: string, operation: string, code?: string) {
+    super(`${store}: ${operation} failed${code ? ` (${code})` : ''}`);
+    this.name = 'StoreError';
     this.operation = operation;
     this.code = code;
   }
 }
 
-/** Maps any driver error to a FeedbackStoreError without copying its message. */
-export function storeError(operation: string, err: unknown): FeedbackStoreError {
-  if (err instanceof FeedbackStoreError) return err;
+export class FeedbackStoreError extends StoreError {
+  constructor(operation: string, code?: string) {
+    super('feedback store', operation, code);
+    this.name = 'FeedbackStoreError';
+  }
+}
+
+/** A driver error's bare code: a SQLSTATE such as 23502 or a Node code such as ECONNREFUSED. */
+export function driverErrorCode(err: unknown): string | undefined {
   const code =
     typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
       ? err.code
       : undefined;
-  // Keep only a bare code: a SQLSTATE such as 23502 or a Node code such as ECONNREFUSED.
-  return new FeedbackStoreError(operation, code && /^[0-9A-Z_]{2,32}$/.test(code) ? code : undefined);
+  return code && /^[0-9A-Z_]{2,32}$/.test(code) ? code : undefined;
+}
+
+/** Maps any driver error to a FeedbackStoreError without copying its message. */
+export function storeError(operation: string, err: unknown): FeedbackStoreError {
+  if (err instanceof FeedbackStoreError) return err;
+  return new FeedbackStoreError(operation, driverErrorCode(err));
 }
 
 /** Canonical form: suggestions sorted and de-duplicated; empty override reason fields dropped. */

@@ -38,7 +38,13 @@ export interface HookConfig {
 export interface HookDeps {
   kb: Knowledge;
   config: HookConfig;
+  /** Read at order-sign; order-select's findings are returned in `shownKeys` for the caller to record. */
   shownCards: ShownCardsStore;
+  /**
+   * Which CDS client is calling (its issuer, and tenant when it names one): patient and order ids
+   * are only unique within one EHR, so what one EHR was shown never hides a card in another.
+   */
+  clientScope?: string;
   now: () => Date;
   httpGet?: HttpGet;
   /** Whether this request's CDS client may make the service call its `fhirServer` (fhir-server-policy.ts). */
@@ -56,8 +62,13 @@ export interface HookOutcome {
   ignoredDrafts: number;
   /** Why the request's `fhirServer` was not called, when it was refused. */
   fhirServerRefused?: string;
-  /** The shown-cards memory could not be read or written (the cards were answered without it). */
+  /** The shown-cards memory could not be read (order-sign answered every finding). */
   shownCardsUnavailable?: true;
+  /**
+   * Order-select: the findings its cards show, to remember once the answer has been delivered (a
+   * card remembered but never seen would be hidden at order-sign).
+   */
+  shownKeys?: string[];
 }
 
 interface RawDraft {
@@ -229,12 +240,21 @@ export async function handleHook(
 
   let cards: Card[];
   let shownCardsUnavailable = false;
+  let shownKeys: string[] | undefined;
   if (service.hook === 'patient-view') {
     cards = patientViewCards(assessment, ctx);
   } else {
     let findings = assessment.orderFindings;
     const keyOf = (f: (typeof findings)[number]) =>
-      `${patientId}|${f.draft}|${f.topic}|${f.code}|${f.interaction?.with.drug ?? ''}`;
+      JSON.stringify([
+        deps.clientScope ?? '',
+        req.fhirServer ?? '',
+        patientId,
+        f.draft,
+        f.topic,
+        f.code,
+        f.interaction?.with.drug ?? '',
+      ]);
     if (service.hook === 'order-select') {
       // New-order cards for the selected drafts only; interactions still see every draft.
       const selections = new Set(
@@ -242,17 +262,15 @@ export async function handleHook(
       );
       ignoredDrafts += (context.selections as string[]).length - selections.size;
       findings = findings.filter((f) => selections.has(f.draft));
-      // Forgetting only means order-sign may show a card once more: a store failure is logged, not fatal.
-      await deps.shownCards.remember(findings.map(keyOf)).catch(() => {
-        shownCardsUnavailable = true;
-      });
+      shownKeys = findings.map(keyOf);
     } else {
       // Unreadable memory: every finding is shown again rather than one hidden.
       const shown = await deps.shownCards.shownAmong(findings.map(keyOf)).catch(() => {
         shownCardsUnavailable = true;
         return new Set<string>();
       });
-      findings = findings.filter((f) => !shown.has(keyOf(f)));
+      // A critical finding (a contraindication) is shown again at signing even if order-select showed it.
+      findings = findings.filter((f) => f.severity === 'critical' || !shown.has(keyOf(f)));
     }
     cards = orderCards(findings, drafts, assessment.driver, ctx);
   }
@@ -266,5 +284,6 @@ export async function handleHook(
     ignoredDrafts,
     ...(refused ? { fhirServerRefused: refused } : {}),
     ...(shownCardsUnavailable ? { shownCardsUnavailable: true as const } : {}),
+    ...(shownKeys?.length ? { shownKeys } : {}),
   };
 }

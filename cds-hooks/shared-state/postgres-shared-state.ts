@@ -6,15 +6,17 @@
  * - replay: an INSERT that succeeds only for a key not seen, or seen but expired; concurrent
  *   replicas inserting the same key are serialised by the primary key, so exactly one wins;
  * - shown cards: one INSERT of all keys at order-select, one SELECT at order-sign.
- * Keys are stored as SHA-256 digests: a shown-card key names a patient and a draft order, and the
- * database needs only equality. Expired rows are deleted about once a minute by every replica
- * (concurrent deletes are harmless).
+ * Keys are stored as SHA-256 digests, so the table holds no identifier in clear and has keys of one
+ * size. A digest of a short patient id can still be found by trying every id: treat the table as
+ * holding the ids; its rows live 2 hours at most. Expired rows are deleted about once a minute by
+ * every replica (concurrent deletes are harmless), only once expired for 10 minutes by that
+ * replica's clock, so a replica whose clock runs a little fast never deletes a live `jti`.
  */
 import { createHash } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import type { ReplayStore } from '../auth/replay-cache.ts';
-import { LOCK_SCHEMA_SQL, SCHEMA_LOCK_KEY } from '../feedback/schema.sql.ts';
-import { storeError } from '../feedback/store.ts';
+import { openPostgresPool } from '../feedback/postgres-pool.ts';
+import { driverErrorCode, StoreError } from '../feedback/store.ts';
 import { SHOWN_CARDS_TTL_MS, type ShownCardsStore } from '../shown-cards.ts';
 import type { SharedState } from './index.ts';
 
@@ -61,39 +63,31 @@ const PURGE_SQL = [
   'DELETE FROM cds_shown_card WHERE expires_at < to_timestamp($1::double precision / 1000)',
 ];
 
+/** Its own migration lock: never waits behind a long feedback-table migration of another replica. */
+const SHARED_STATE_LOCK_KEY = 734_215_902;
+const PURGE_MARGIN_MS = 10 * 60 * 1000;
+
+const sharedStateError = (operation: string, err: unknown) =>
+  new StoreError('shared state (PostgreSQL)', operation, driverErrorCode(err));
+
 const digest = (key: string) => createHash('sha256').update(key).digest();
 
 export async function openPostgresSharedState(
   opts: PostgresSharedStateOptions,
 ): Promise<PostgresSharedState> {
   const statementTimeout = opts.statementTimeoutMs ?? 2000;
-  const pool = new pg.Pool({
-    connectionString: opts.databaseUrl,
-    max: opts.poolMax ?? 10,
-    connectionTimeoutMillis: statementTimeout,
-    idleTimeoutMillis: 30_000,
-    // On the request path: a stuck database must fail the check, not hold the request.
-    query_timeout: statementTimeout,
-  });
-  // An idle client losing its connection must not crash the process; the next query reconnects.
-  pool.on('error', () => undefined);
-  try {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query(LOCK_SCHEMA_SQL, [SCHEMA_LOCK_KEY]);
-      for (const stmt of SHARED_STATE_STATEMENTS) await client.query(stmt);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
-  } catch (err) {
-    await pool.end().catch(() => undefined);
-    throw storeError('open (shared state)', err);
-  }
+  // On the request path: a stuck database must fail the check, not hold the request.
+  const pool = await openPostgresPool(
+    {
+      databaseUrl: opts.databaseUrl,
+      ...(opts.poolMax === undefined ? {} : { poolMax: opts.poolMax }),
+      connectionTimeoutMillis: statementTimeout,
+      statementTimeoutMillis: statementTimeout,
+    },
+    SHARED_STATE_STATEMENTS,
+    (err) => sharedStateError('open', err),
+    SHARED_STATE_LOCK_KEY,
+  );
   return new PostgresSharedState(pool, opts);
 }
 
@@ -112,12 +106,12 @@ export class PostgresSharedState implements SharedState {
   ) {
     const now = opts.now ?? Date.now;
     const query = async <R extends pg.QueryResultRow>(operation: string, sql: string, params: unknown[]) => {
-      if (this.closed) throw storeError(`${operation} (shared state closed)`, undefined);
+      if (this.closed) throw sharedStateError(`${operation} (closed)`, undefined);
       this.statements++;
       try {
         return await this.pool.query<R>(sql, params);
       } catch (err) {
-        throw storeError(operation, err);
+        throw sharedStateError(operation, err);
       }
     };
     this.replay = {
@@ -143,7 +137,8 @@ export class PostgresSharedState implements SharedState {
     const every = opts.purgeIntervalMs ?? 60_000;
     if (every > 0) {
       this.purgeTimer = setInterval(() => {
-        for (const sql of PURGE_SQL) void this.pool.query(sql, [now()]).catch(() => undefined);
+        for (const sql of PURGE_SQL)
+          void this.pool.query(sql, [now() - PURGE_MARGIN_MS]).catch(() => undefined);
       }, every);
       this.purgeTimer.unref();
     }

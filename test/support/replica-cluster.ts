@@ -114,17 +114,6 @@ export function findClusterBinaries(): { ok: true; bin: ClusterBinaries } | { ok
   return { ok: true, bin: { initdb, postgres, nginx, runAs } };
 }
 
-/**
- * For tests: the binaries, or the reason to skip. Under CI (`CI` set) a missing binary is a failure,
- * never a skip: this throws.
- */
-export function clusterBinariesOrSkip(): { ok: true; bin: ClusterBinaries } | { ok: false; reason: string } {
-  const found = findClusterBinaries();
-  if (!found.ok && process.env.CI)
-    throw new Error(`CI must run the multi-replica tests, but ${found.reason} (.ci/run installs them)`);
-  return found;
-}
-
 export interface Replica {
   readonly index: number;
   readonly port: number;

@@ -1,9 +1,11 @@
 /**
  * Two replicas of the service over real HTTP, one PostgreSQL for their shared state (PGlite served
  * over the wire protocol by @electric-sql/pglite-socket), signed JWTs on every call: what one
- * replica saw, the other knows, in one or two database round trips per request. The same with
- * Debian's PostgreSQL, three `npm run serve` processes and nginx: test/reliability/multi-replica.test.ts.
+ * replica saw, the other knows, with at most one database round trip before each answer (order-select
+ * records its cards after answering). The same with Debian's PostgreSQL, three `npm run serve`
+ * processes and nginx: test/reliability/multi-replica.test.ts.
  */
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
@@ -18,16 +20,28 @@ import { inProcessSharedState } from '../../../cds-hooks/shared-state/index.ts';
 import { openPostgresSharedState } from '../../../cds-hooks/shared-state/postgres-shared-state.ts';
 import type { ShownCardsStore } from '../../../cds-hooks/shown-cards.ts';
 import { getKnowledge } from '../../../src/knowledge/index.ts';
-import { draftMedicationRequest, NOW, ros1BrainMetsRecord } from '../../fixtures/cds/records.ts';
+import {
+  alkG1202rRecord,
+  draftMedicationRequest,
+  medicationRequest,
+  NOW,
+  ros1BrainMetsRecord,
+} from '../../fixtures/cds/records.ts';
 import { type JwksServer, startJwksServer } from '../../fixtures/cds-jwt/jwks-server.ts';
 import { jwksOf, makeKey, type TestKey } from '../../fixtures/cds-jwt/keys.ts';
 import { SANDBOX_ISS, sandboxStyleToken } from '../../fixtures/cds-jwt/tokens.ts';
 import { freshDataDir, removeTempDirs } from '../../unit/cds-hooks/feedback/helpers.ts';
-import { prefetchFor } from './fhir-search.ts';
+import { prefetchFor, search, searchset } from './fhir-search.ts';
 
 /** The URL clients call (a load balancer's); both replicas answer for it. */
 const PUBLIC = 'http://cds.balancer.test';
 const PID = 'p-replicas';
+/** Set in beforeAll: a FHIR server answering every search after FHIR_DELAY_MS. */
+let fhirBase = '';
+const FHIR_DELAY_MS = 600;
+/** A clinician reads the cards before signing: order-select's memory is written after its answer. */
+const READ_CARDS_MS = 300;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type State = Awaited<ReturnType<typeof openPostgresSharedState>>;
 interface Replica {
@@ -41,6 +55,9 @@ let pgServer: PGLiteSocketServer;
 let databaseUrl = '';
 let jwks: JwksServer;
 let key: TestKey;
+let otherKey: TestKey;
+let fhir: Server;
+const OTHER_ISS = 'https://ehr-b.example.org';
 const replicas: Replica[] = [];
 
 async function startReplica(shownCards?: ShownCardsStore): Promise<Replica> {
@@ -57,7 +74,10 @@ async function startReplica(shownCards?: ShownCardsStore): Promise<Replica> {
       fhirMaxPages: 5,
     },
     verifier: createJwtVerifier({
-      trustedIssuers: [{ iss: SANDBOX_ISS, jwks_url: jwks.url('/jwks.json') }],
+      trustedIssuers: [
+        { iss: SANDBOX_ISS, jwks_url: jwks.url('/jwks.json'), fhir_servers: [fhirBase] },
+        { iss: OTHER_ISS, jwks_url: jwks.url('/other/jwks.json'), fhir_servers: [fhirBase] },
+      ],
       replayStore: state.replay,
     }),
     feedback: await openFeedbackStore({ dataDir: 'memory://' }),
@@ -79,10 +99,15 @@ async function startReplica(shownCards?: ShownCardsStore): Promise<Replica> {
   return replica;
 }
 
-const tokenFor = (service: string) =>
-  sandboxStyleToken({ key, aud: `${PUBLIC}/cds-services/${service}`, nowSec: Math.floor(Date.now() / 1000) });
+const tokenFor = (service: string, iss = SANDBOX_ISS) =>
+  sandboxStyleToken({
+    key: iss === SANDBOX_ISS ? key : otherKey,
+    aud: `${PUBLIC}/cds-services/${service}`,
+    nowSec: Math.floor(Date.now() / 1000),
+    claims: { iss },
+  });
 
-async function call(replica: Replica, service: string, body: unknown, token?: string) {
+async function call(replica: Replica, service: string, body: unknown, token?: string, signal?: AbortSignal) {
   const res = await fetch(`${replica.url}/cds-services/${service}`, {
     method: 'POST',
     headers: {
@@ -90,6 +115,7 @@ async function call(replica: Replica, service: string, body: unknown, token?: st
       authorization: `Bearer ${token ?? (await tokenFor(service))}`,
     },
     body: JSON.stringify(body),
+    ...(signal ? { signal } : {}),
   });
   const text = await res.text();
   return { status: res.status, cards: (text ? JSON.parse(text).cards : undefined) as Card[] | undefined };
@@ -97,19 +123,43 @@ async function call(replica: Replica, service: string, body: unknown, token?: st
 
 let hookInstance = 0;
 const record = ros1BrainMetsRecord(PID);
+const LOST_PID = 'p-lost-answer';
+const lostRecord = ros1BrainMetsRecord(LOST_PID);
 const draft = draftMedicationRequest(PID, 'draft-crizotinib', 'crizotinib');
-function hookBody(hook: string, context: Record<string, unknown> = {}) {
+/** A hook as an EHR sends it: with its fhirServer, and with prefetch unless `viaFhirServer`. */
+function hookBody(
+  hook: string,
+  context: Record<string, unknown> = {},
+  opts: { pid?: string; resources?: Record<string, unknown>[]; viaFhirServer?: boolean } = {},
+) {
+  const pid = opts.pid ?? PID;
   return {
     hook,
     hookInstance: `5d0c1f7e-3a49-4c1b-9a77-0c1d2e3f40${String(++hookInstance).padStart(2, '0')}`,
-    context: { userId: 'Practitioner/onc-1', patientId: PID, ...context },
-    prefetch: prefetchFor(record, PID),
+    fhirServer: fhirBase,
+    ...(opts.viaFhirServer
+      ? {
+          fhirAuthorization: {
+            access_token: `tok-${pid}`,
+            token_type: 'Bearer',
+            expires_in: 300,
+            scope: 'patient/*.read',
+            subject: 'cds-service',
+          },
+        }
+      : { prefetch: prefetchFor(opts.resources ?? record, pid) }),
+    context: { userId: 'Practitioner/onc-1', patientId: pid, ...context },
   };
 }
-const drafts = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: draft }] };
-const orderSelect = () =>
-  hookBody('order-select', { selections: ['MedicationRequest/draft-crizotinib'], draftOrders: drafts });
-const orderSign = () => hookBody('order-sign', { draftOrders: drafts });
+const draftsOf = (d: Record<string, unknown>) => ({
+  resourceType: 'Bundle',
+  type: 'collection',
+  entry: [{ resource: d }],
+});
+const orderSelect = (opts: Parameters<typeof hookBody>[2] = {}, d = draft) =>
+  hookBody('order-select', { selections: [`MedicationRequest/${d.id}`], draftOrders: draftsOf(d) }, opts);
+const orderSign = (opts: Parameters<typeof hookBody>[2] = {}, d = draft) =>
+  hookBody('order-sign', { draftOrders: draftsOf(d) }, opts);
 const crizotinibFinding = (cards: Card[] | undefined) =>
   (cards ?? []).some((c) => c.source.topic?.code === 'order-concordance' && /Crizotinib/.test(c.summary));
 
@@ -120,13 +170,27 @@ beforeAll(async () => {
   await pgServer.start();
   databaseUrl = `postgres://postgres:postgres@${pgServer.getServerConn()}/postgres?sslmode=disable`;
   jwks = await startJwksServer();
-  key = await makeKey('ES384');
+  [key, otherKey] = await Promise.all([makeKey('ES384'), makeKey('ES384')]);
   jwks.publish('/jwks.json', jwksOf(key));
+  jwks.publish('/other/jwks.json', jwksOf(otherKey));
+  // The EHR's FHIR server, slow enough for a client to give up on an order-select first.
+  fhir = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://fhir.local');
+    const type = url.pathname.split('/').pop() ?? '';
+    setTimeout(() => {
+      res.writeHead(200, { 'content-type': 'application/fhir+json' });
+      res.end(JSON.stringify(searchset(search([...record, ...lostRecord], type, url.searchParams))));
+    }, FHIR_DELAY_MS);
+  });
+  await new Promise<void>((resolve) => fhir.listen(0, '127.0.0.1', () => resolve()));
+  fhirBase = `http://127.0.0.1:${(fhir.address() as AddressInfo).port}/fhir`;
 }, 60_000);
 
 afterAll(async () => {
   for (const r of replicas.splice(0)) await r.close();
   await jwks?.close();
+  fhir?.closeAllConnections();
+  await new Promise<void>((resolve) => (fhir ? fhir.close(() => resolve()) : resolve()));
   await pgServer?.stop();
   await db?.close();
   removeTempDirs();
@@ -152,21 +216,76 @@ describe('two replicas sharing PostgreSQL', () => {
     const select = await call(a, 'alk-ros1-order-select', orderSelect());
     expect(select.status).toBe(200);
     expect(crizotinibFinding(select.cards)).toBe(true);
+    await pause(READ_CARDS_MS);
     const sign = await call(b, 'alk-ros1-order-sign', orderSign());
     expect(sign.status).toBe(200);
     expect(crizotinibFinding(sign.cards)).toBe(false);
   });
 
-  it('takes one database round trip for patient-view, two for order-select and order-sign', async () => {
+  it('what one EHR was shown does not hide the card in another EHR with the same patient and order ids', async () => {
+    const pid = 'p-two-ehrs';
+    const opts = { pid, resources: ros1BrainMetsRecord(pid) };
+    const d = draftMedicationRequest(pid, 'draft-1', 'crizotinib');
+    expect(crizotinibFinding((await call(a, 'alk-ros1-order-select', orderSelect(opts, d))).cards)).toBe(
+      true,
+    );
+    await pause(READ_CARDS_MS);
+    const otherEhr = await call(
+      b,
+      'alk-ros1-order-sign',
+      orderSign(opts, d),
+      await tokenFor('alk-ros1-order-sign', OTHER_ISS),
+    );
+    expect(otherEhr.status).toBe(200);
+    expect(crizotinibFinding(otherEhr.cards)).toBe(true);
+  });
+
+  it('a critical finding (lorlatinib with rifampin) is shown again at order-sign', async () => {
+    const pid = 'p-rifampin';
+    const resources = alkG1202rRecord(pid);
+    resources.push(medicationRequest(pid, 'rifampin', 'rifampin 600 MG Oral Capsule', undefined));
+    const d = draftMedicationRequest(pid, 'draft-lorlatinib', 'lorlatinib 100 mg tablet', '2103164');
+    const critical = (cards: Card[] | undefined) =>
+      (cards ?? []).some((c) => c.indicator === 'critical' && /rifampin/.test(c.summary));
+    expect(critical((await call(a, 'alk-ros1-order-select', orderSelect({ pid, resources }, d))).cards)).toBe(
+      true,
+    );
+    await pause(READ_CARDS_MS);
+    expect(critical((await call(b, 'alk-ros1-order-sign', orderSign({ pid, resources }, d))).cards)).toBe(
+      true,
+    );
+  });
+
+  it('an order-select answer the client never received hides nothing at order-sign', async () => {
+    // The service reads the record from the slow FHIR server; the client gives up before it answers.
+    const d = draftMedicationRequest(LOST_PID, 'draft-1', 'crizotinib');
+    const gaveUp = await call(
+      a,
+      'alk-ros1-order-select',
+      orderSelect({ pid: LOST_PID, viaFhirServer: true }, d),
+      undefined,
+      AbortSignal.timeout(FHIR_DELAY_MS / 3),
+    ).catch((e: unknown) => e);
+    expect(gaveUp).toBeInstanceOf(Error);
+    await pause(FHIR_DELAY_MS * 2 + READ_CARDS_MS);
+    const sign = await call(b, 'alk-ros1-order-sign', orderSign({ pid: LOST_PID, resources: lostRecord }, d));
+    expect(sign.status).toBe(200);
+    expect(crizotinibFinding(sign.cards)).toBe(true);
+  });
+
+  it('takes one database round trip for patient-view, two for order-select (the second after answering) and order-sign', async () => {
     const trips = async (service: string, body: unknown) => {
       const before = a.state.statements;
       expect((await call(a, service, body)).status).toBe(200);
       return a.state.statements - before;
     };
-    // patient-view: the replay check. Order hooks: the replay check, then the memory, written
-    // before answering (so that order-sign on another replica reads it) or read.
+    // The replay check; at order-sign the memory read; order-select writes its memory once its
+    // answer has gone out (that it waits for the answer: the test above).
     expect(await trips('alk-ros1-patient-view', hookBody('patient-view'))).toBe(1);
-    expect(await trips('alk-ros1-order-select', orderSelect())).toBe(2);
+    const before = a.state.statements;
+    await call(a, 'alk-ros1-order-select', orderSelect());
+    await pause(READ_CARDS_MS);
+    expect(a.state.statements - before).toBe(2);
     expect(await trips('alk-ros1-order-sign', orderSign())).toBe(2);
   });
 });
@@ -185,6 +304,7 @@ describe('when the shown-cards memory cannot be reached', () => {
     const select = await call(c, 'alk-ros1-order-select', orderSelect());
     expect(select.status).toBe(200);
     expect(crizotinibFinding(select.cards)).toBe(true);
+    await pause(READ_CARDS_MS);
     const sign = await call(c, 'alk-ros1-order-sign', orderSign());
     expect(sign.status).toBe(200);
     expect(crizotinibFinding(sign.cards)).toBe(true);

@@ -1,7 +1,8 @@
 /**
- * `npm ci --omit=dev && npm run serve` must work: every package the production CDS server
- * (cds-hooks/serve.ts, run through tsx) imports, directly or through its own modules, is a runtime
- * dependency, and the packages only the sandbox, the app build and the tests use are not.
+ * `npm ci --omit=dev && npm run serve` (and `npm run feedback-report`) must work: every package the
+ * production CDS server (cds-hooks/serve.ts, run through tsx) and the report command import,
+ * directly or through their own modules, is a runtime dependency, and the packages only the
+ * sandbox, the app build and the tests use are not.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -60,5 +61,12 @@ describe('production dependencies', () => {
     expect((await packagesImportedBy('cds-hooks/serve.ts')).filter((p) => p.startsWith('@medplum/'))).toEqual(
       [],
     );
+  });
+
+  it("`npm run feedback-report` runs through tsx and imports only runtime dependencies (the stores' drivers among them)", async () => {
+    expect(pkg.scripts['feedback-report']).toBe('node --import tsx scripts/feedback-report.ts');
+    const used = await packagesImportedBy('scripts/feedback-report.ts');
+    expect(used).toEqual(expect.arrayContaining(['@electric-sql/pglite', 'pg', 'zod']));
+    expect(used.filter((p) => !(p in pkg.dependencies))).toEqual([]);
   });
 });

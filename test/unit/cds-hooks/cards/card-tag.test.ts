@@ -124,13 +124,14 @@ describe('tagCard', () => {
     expect(Card.shape.uuid.safeParse(tagged.uuid).success).toBe(true);
   });
 
-  it('throws on a topic outside the table (a builder bug, not a runtime condition)', () => {
-    expect(() =>
-      tagCard({
-        uuid: stableUuid('h'),
-        indicator: 'info',
-        source: { label: 'x', topic: { system: 'urn:alk-ros1-cds:topic', code: 'new-topic' } },
-      }),
-    ).toThrow(/unknown topic/);
+  it('leaves a card with a topic outside the table untagged (reported as unknown), never throws it away', () => {
+    const card = {
+      uuid: stableUuid('h'),
+      indicator: 'info' as const,
+      source: { label: 'x', topic: { system: 'urn:alk-ros1-cds:topic', code: 'new-topic' } },
+    };
+    const out = tagCard(card);
+    expect(out).toEqual(card);
+    expect(readCardTag(out.uuid)).toBeUndefined();
   });
 });
