@@ -8,7 +8,8 @@
  *     is stored, replays stay refused, and the only failures are requests the dead replica held.
  * Skipped, with the reason, where PostgreSQL or nginx is not installed; under CI that is a failure.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { decodeJwt } from 'jose';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../cds-hooks/app.ts';
@@ -177,6 +178,35 @@ describe.skipIf(Boolean(skipReason))(
         )
         .toEqual([200, 401, 401]);
       expect(new Set(answers.map((a) => a.upstream)).size, 'the replays reached other replicas').toBe(3);
+    });
+
+    it('a replay check the database cannot finish in time answers 503 and is rolled back: the same token is accepted once after', async () => {
+      const token = await cluster.token(PATIENT_VIEW);
+      const { iss, jti } = decodeJwt(token);
+      const key = createHash('sha256')
+        .update(JSON.stringify([iss, jti]))
+        .digest();
+      const body = patientViewOfRos1BrainMets('replay-check-stalled');
+      // Another session holds the token's row uncommitted: the replica's INSERT waits on it.
+      const holder = new pg.Client({ connectionString: cluster.databaseUrl });
+      await holder.connect();
+      try {
+        await holder.query('BEGIN');
+        await holder.query(
+          "INSERT INTO cds_jti_seen (key, expires_at) VALUES ($1, now() + interval '1 hour')",
+          [key],
+        );
+        const stalled = await post(`${replica(0).base}${PATIENT_VIEW}`, body, token);
+        expect(stalled.status, 'the check could not finish: refused, never accepted').toBe(503);
+        await holder.query('ROLLBACK');
+      } finally {
+        await holder.end();
+      }
+      // Were the cancelled INSERT still waiting in the database, it would now commit, and this
+      // first real use of the token would be refused as a replay.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect((await post(`${replica(1).base}${PATIENT_VIEW}`, body, token)).status).toBe(200);
+      expect((await post(`${replica(0).base}${PATIENT_VIEW}`, body, token)).status).toBe(401);
     });
 
     it('order-sign through replica B does not repeat the card order-select showed through replica A', async () => {
