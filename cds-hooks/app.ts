@@ -196,6 +196,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
   );
 
+  // Liveness: this process answers. Readiness (/health below) also needs the stores: a database
+  // outage takes replicas out of the balancer, and should not get them restarted.
+  app.get('/health/live', (c) => c.json({ status: 'ok', knowledgeBase: kb.version }));
+
   app.get('/health', async (c) => {
     const [store, state] = await Promise.all([deps.feedback.health(), sharedState.health()]);
     return c.json(

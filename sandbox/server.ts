@@ -283,6 +283,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   root.all('/cds-services', cdsHandler);
   root.all('/cds-services/*', cdsHandler);
   root.get('/health', cdsHandler);
+  root.get('/health/live', cdsHandler);
   // Both answer 404 unless their token is set (METRICS_TOKEN, ADMIN_TOKEN).
   root.get('/metrics', cdsHandler);
   root.get('/admin/feedback-report', cdsHandler);

@@ -290,6 +290,23 @@ describe('two replicas sharing PostgreSQL', () => {
   });
 });
 
+describe('when PostgreSQL cannot be reached', () => {
+  it('refuses tokens with 503 (never serves unchecked), is not ready, and is still alive', async () => {
+    const down = await startReplica();
+    await down.state.close();
+    const res = await call(down, 'alk-ros1-patient-view', hookBody('patient-view'));
+    expect(res.status).toBe(503);
+    const health = await fetch(`${down.url}/health`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toMatchObject({
+      status: 'degraded',
+      sharedState: 'postgres',
+      sharedStateStore: 'unavailable',
+    });
+    expect((await fetch(`${down.url}/health/live`)).status).toBe(200);
+  });
+});
+
 describe('when the shown-cards memory cannot be reached', () => {
   it('answers order-select, and order-sign shows the finding again rather than hiding it', async () => {
     const broken: ShownCardsStore = {
