@@ -146,8 +146,11 @@ export function printReplicas(r: ReplicasResult): void {
   console.log(
     `\nReplicas behind nginx (${r.nginxWorkers} workers): patient-view, prefetch of ${r.observations} Observations (${r.bodyKiB} KiB), a fresh ES384 JWT per request, DATABASE_URL on one PostgreSQL, ${CONNECTIONS} connections, ${r.cpus} CPUs for everything`,
   );
+  const storePerRound = of(1).map(
+    (x) => x.rps / (of('local').find((y) => y.round === x.round)?.rps ?? Number.NaN),
+  );
   console.log(
-    `shared store overhead: 1 replica with state in process ${local.toFixed(0)} req/s (p50 ${median(of('local').map((x) => x.p50)).toFixed(0)} ms), 1 replica on PostgreSQL ${one.toFixed(0)} req/s (p50 ${median(of(1).map((x) => x.p50)).toFixed(0)} ms): ${(one / local).toFixed(2)}`,
+    `shared store overhead: 1 replica with state in process ${local.toFixed(0)} req/s (p50 ${median(of('local').map((x) => x.p50)).toFixed(0)} ms), 1 replica on PostgreSQL ${one.toFixed(0)} req/s (p50 ${median(of(1).map((x) => x.p50)).toFixed(0)} ms): ${(one / local).toFixed(2)} (per round ${storePerRound.map((x) => x.toFixed(2)).join(', ')})`,
   );
   console.log(
     `1 replica ${one.toFixed(0)} req/s (p99 ${median(of(1).map((x) => x.p99)).toFixed(0)} ms), 3 replicas ${three.toFixed(0)} req/s (p99 ${median(of(3).map((x) => x.p99)).toFixed(0)} ms): 3 / 1 = ${(three / one).toFixed(2)} (median of ${ROUNDS} alternating rounds of ${REQUESTS}; per round ${perRound.map((x) => x.toFixed(2)).join(', ')}); failed requests ${failed}`,
