@@ -396,16 +396,28 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
    * Records order-select's findings as shown only once its answer has been written to the client:
    * an answer lost on the way (the client gave up, the replica died) must not hide its cards at
    * order-sign. Not on the response path; a failure only means a card may be shown once more.
-   * Without a Node response (in-process `app.request()`), before answering.
+   * Without a Node response (in-process `app.request()`), before answering. Behind a proxy,
+   * "written" means handed to the proxy: an EHR that gives up while the proxy still reads the
+   * answer is not seen here (critical cards are repeated at order-sign regardless).
    */
   async function rememberOnceDelivered(c: Context<AppEnv>, keys: string[]) {
     const write = () =>
-      sharedState.shownCards.remember(keys).catch(() => {
-        metrics.storeError('shown-cards');
-        logger.warn({ hookInstance: c.get('log').hookInstance }, 'cards shown at order-select not recorded');
-      });
+      Promise.resolve()
+        .then(() => sharedState.shownCards.remember(keys))
+        .catch(() => {
+          metrics.storeError('shown-cards');
+          logger.warn(
+            { hookInstance: c.get('log').hookInstance },
+            'cards shown at order-select not recorded',
+          );
+        });
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-    if (outgoing) outgoing.once('finish', () => void write());
+    // 'finish': the whole answer was handed to the network (not emitted when the client went away
+    // first). Only a 200 carried the cards: a later failure (500) recorded nothing.
+    if (outgoing)
+      outgoing.once('finish', () => {
+        if (outgoing.statusCode === 200) void write();
+      });
     else await write();
   }
 

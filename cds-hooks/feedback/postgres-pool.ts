@@ -28,6 +28,29 @@ export async function openPostgresPool(
   lockKey: number = SCHEMA_LOCK_KEY,
 ): Promise<pg.Pool> {
   const limit = opts.statementTimeoutMillis;
+  // Tables first, on a connection of its own with no statement limits: waiting for another
+  // replica's migration is not a request, and a client-side timeout would leave the server waiting.
+  const client = new pg.Client({
+    connectionString: opts.databaseUrl,
+    connectionTimeoutMillis: opts.connectionTimeoutMillis ?? 5000,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(LOCK_SCHEMA_SQL, [lockKey]);
+      for (const stmt of statements) await client.query(stmt);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  } catch (err) {
+    throw asError(err);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
   const pool = new pg.Pool({
     connectionString: opts.databaseUrl,
     max: opts.poolMax ?? 10,
@@ -37,24 +60,5 @@ export async function openPostgresPool(
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
-  try {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      // Waiting for another replica's migration is not a request: no statement limit here.
-      if (limit) await client.query('SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0');
-      await client.query(LOCK_SCHEMA_SQL, [lockKey]);
-      for (const stmt of statements) await client.query(stmt);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
-  } catch (err) {
-    await pool.end().catch(() => undefined);
-    throw asError(err);
-  }
   return pool;
 }

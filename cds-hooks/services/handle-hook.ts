@@ -245,15 +245,20 @@ export async function handleHook(
     cards = patientViewCards(assessment, ctx);
   } else {
     let findings = assessment.orderFindings;
+    // What the clinician was shown, exactly: the drug and the finding's own words are part of it,
+    // so a draft changed to another drug, or a check that went from missing to abnormal, is new.
     const keyOf = (f: (typeof findings)[number]) =>
       JSON.stringify([
         deps.clientScope ?? '',
         req.fhirServer ?? '',
         patientId,
         f.draft,
+        f.drug ?? '',
         f.topic,
         f.code,
+        f.severity,
         f.interaction?.with.drug ?? '',
+        f.message,
       ]);
     if (service.hook === 'order-select') {
       // New-order cards for the selected drafts only; interactions still see every draft.

@@ -118,6 +118,28 @@ async function post(url: string, body: unknown, token: string): Promise<Answer> 
   return { status: res.status, upstream: res.headers.get('x-upstream') ?? '', body: await res.text() };
 }
 
+/** Rows in the shared shown-cards table now. */
+async function shownRows(): Promise<number> {
+  const client = new pg.Client({ connectionString: cluster.databaseUrl });
+  await client.connect();
+  try {
+    return (
+      (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM cds_shown_card')).rows[0]?.n ?? 0
+    );
+  } finally {
+    await client.end();
+  }
+}
+
+/** Waits (5 s at most) until more than `before` shown-card rows are there. */
+async function shownRecorded(before: number) {
+  const deadline = Date.now() + 5000;
+  while ((await shownRows()) <= before) {
+    if (Date.now() > deadline) throw new Error('order-select did not record the cards it showed');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 const cardsOf = (a: Answer): Card[] => (JSON.parse(a.body) as { cards: Card[] }).cards;
 
 // ---- The cluster ----
@@ -246,6 +268,7 @@ describe.skipIf(Boolean(skipReason))(
         await store.close();
       }
 
+      const shownBefore = await shownRows();
       const select = await post(
         `${replica(0).base}${ORDER_SELECT}`,
         scenario.select,
@@ -255,8 +278,8 @@ describe.skipIf(Boolean(skipReason))(
       const shown = cardsOf(select).find((c) => CRIZOTINIB_CNS.test(c.summary));
       expect(shown?.source.topic.code).toBe('order-concordance');
       // Replica A records what it showed once its answer has gone out; the clinician reads the cards
-      // before signing.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // before signing: wait (5 s at most) until the rows are there.
+      await shownRecorded(shownBefore);
 
       const sign = await post(
         `${replica(1).base}${ORDER_SIGN}`,

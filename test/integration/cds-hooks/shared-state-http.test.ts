@@ -26,6 +26,7 @@ import {
   medicationRequest,
   NOW,
   ros1BrainMetsRecord,
+  ros1NaiveRecord,
 } from '../../fixtures/cds/records.ts';
 import { type JwksServer, startJwksServer } from '../../fixtures/cds-jwt/jwks-server.ts';
 import { jwksOf, makeKey, type TestKey } from '../../fixtures/cds-jwt/keys.ts';
@@ -39,9 +40,27 @@ const PID = 'p-replicas';
 /** Set in beforeAll: a FHIR server answering every search after FHIR_DELAY_MS. */
 let fhirBase = '';
 const FHIR_DELAY_MS = 600;
-/** A clinician reads the cards before signing: order-select's memory is written after its answer. */
+/** Long enough for order-select's memory to be written after its answer, were it to be. */
 const READ_CARDS_MS = 300;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** What the FHIR server was asked (the service did read the record). */
+const fhirAskedAbout: string[] = [];
+
+/** Rows in the shown-cards table now. */
+const shownRows = async () =>
+  (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM cds_shown_card')).rows[0]?.n ?? 0;
+
+/**
+ * Order-select records its cards once its answer has gone out: wait (5 s at most) until more than
+ * `before` rows are there, as a clinician reads the cards before signing.
+ */
+async function shownRecorded(before: number) {
+  const deadline = Date.now() + 5000;
+  while ((await shownRows()) <= before) {
+    if (Date.now() > deadline) throw new Error('order-select did not record the cards it showed');
+    await pause(20);
+  }
+}
 
 type State = Awaited<ReturnType<typeof openPostgresSharedState>>;
 interface Replica {
@@ -177,6 +196,7 @@ beforeAll(async () => {
   fhir = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://fhir.local');
     const type = url.pathname.split('/').pop() ?? '';
+    fhirAskedAbout.push(`${url.pathname}?${decodeURIComponent(url.search)}`);
     setTimeout(() => {
       res.writeHead(200, { 'content-type': 'application/fhir+json' });
       res.end(JSON.stringify(searchset(search([...record, ...lostRecord], type, url.searchParams))));
@@ -213,10 +233,11 @@ describe('two replicas sharing PostgreSQL', () => {
   });
 
   it('order-sign on replica B does not repeat the finding order-select showed on replica A', async () => {
+    const before = await shownRows();
     const select = await call(a, 'alk-ros1-order-select', orderSelect());
     expect(select.status).toBe(200);
     expect(crizotinibFinding(select.cards)).toBe(true);
-    await pause(READ_CARDS_MS);
+    await shownRecorded(before);
     const sign = await call(b, 'alk-ros1-order-sign', orderSign());
     expect(sign.status).toBe(200);
     expect(crizotinibFinding(sign.cards)).toBe(false);
@@ -226,10 +247,11 @@ describe('two replicas sharing PostgreSQL', () => {
     const pid = 'p-two-ehrs';
     const opts = { pid, resources: ros1BrainMetsRecord(pid) };
     const d = draftMedicationRequest(pid, 'draft-1', 'crizotinib');
+    const before = await shownRows();
     expect(crizotinibFinding((await call(a, 'alk-ros1-order-select', orderSelect(opts, d))).cards)).toBe(
       true,
     );
-    await pause(READ_CARDS_MS);
+    await shownRecorded(before);
     const otherEhr = await call(
       b,
       'alk-ros1-order-sign',
@@ -240,6 +262,29 @@ describe('two replicas sharing PostgreSQL', () => {
     expect(crizotinibFinding(otherEhr.cards)).toBe(true);
   });
 
+  it('a draft changed to another drug under the same order id is a new finding at order-sign', async () => {
+    // ROS1+, no brain metastases, TKI-naive: ceritinib and lorlatinib are both "not preferred" here.
+    const pid = 'p-changed-draft';
+    const opts = { pid, resources: ros1NaiveRecord(pid) };
+    const named = (cards: Card[] | undefined, drug: RegExp) =>
+      (cards ?? []).some((c) => c.source.topic?.code === 'order-concordance' && drug.test(c.summary));
+    const before = await shownRows();
+    const selected = await call(
+      a,
+      'alk-ros1-order-select',
+      orderSelect(opts, draftMedicationRequest(pid, 'draft-1', 'ceritinib')),
+    );
+    expect(named(selected.cards, /Ceritinib/)).toBe(true);
+    await shownRecorded(before);
+    const sign = await call(
+      b,
+      'alk-ros1-order-sign',
+      orderSign(opts, draftMedicationRequest(pid, 'draft-1', 'lorlatinib 100 mg tablet', '2103164')),
+    );
+    expect(sign.status).toBe(200);
+    expect(named(sign.cards, /Lorlatinib/)).toBe(true);
+  });
+
   it('a critical finding (lorlatinib with rifampin) is shown again at order-sign', async () => {
     const pid = 'p-rifampin';
     const resources = alkG1202rRecord(pid);
@@ -247,10 +292,11 @@ describe('two replicas sharing PostgreSQL', () => {
     const d = draftMedicationRequest(pid, 'draft-lorlatinib', 'lorlatinib 100 mg tablet', '2103164');
     const critical = (cards: Card[] | undefined) =>
       (cards ?? []).some((c) => c.indicator === 'critical' && /rifampin/.test(c.summary));
+    const before = await shownRows();
     expect(critical((await call(a, 'alk-ros1-order-select', orderSelect({ pid, resources }, d))).cards)).toBe(
       true,
     );
-    await pause(READ_CARDS_MS);
+    await shownRecorded(before);
     expect(critical((await call(b, 'alk-ros1-order-sign', orderSign({ pid, resources }, d))).cards)).toBe(
       true,
     );
@@ -268,6 +314,8 @@ describe('two replicas sharing PostgreSQL', () => {
     ).catch((e: unknown) => e);
     expect(gaveUp).toBeInstanceOf(Error);
     await pause(FHIR_DELAY_MS * 2 + READ_CARDS_MS);
+    // The service did get the request and read the record: only its answer went nowhere.
+    expect(fhirAskedAbout.some((q) => q.includes(LOST_PID))).toBe(true);
     const sign = await call(b, 'alk-ros1-order-sign', orderSign({ pid: LOST_PID, resources: lostRecord }, d));
     expect(sign.status).toBe(200);
     expect(crizotinibFinding(sign.cards)).toBe(true);
@@ -284,6 +332,8 @@ describe('two replicas sharing PostgreSQL', () => {
     expect(await trips('alk-ros1-patient-view', hookBody('patient-view'))).toBe(1);
     const before = a.state.statements;
     await call(a, 'alk-ros1-order-select', orderSelect());
+    const deadline = Date.now() + 5000;
+    while (a.state.statements - before < 2 && Date.now() < deadline) await pause(20);
     await pause(READ_CARDS_MS);
     expect(a.state.statements - before).toBe(2);
     expect(await trips('alk-ros1-order-sign', orderSign())).toBe(2);
