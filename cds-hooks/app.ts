@@ -178,7 +178,6 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     metrics.request(entry);
   }
 
-  // Off unless METRICS_TOKEN is set; then only with that bearer token (compared in constant time).
   /**
    * Off (404) unless `token` is set; then only for `Authorization: Bearer <token>`, compared in
    * constant time; 401 otherwise. For the operator's endpoints (/metrics, the feedback report).

@@ -1,6 +1,7 @@
 /**
- * State that every replica of the service must see the same: the JWT replay set (`iss` + `jti`,
- * cds-contract.md "JWT replay") and the memory of cards shown at order-select.
+ * State that every replica of the service must see the same: the JWT replay set (`iss` + `jti`;
+ * a token is refused for as long as it could be accepted, on every replica: README, Security) and the
+ * memory of cards shown at order-select.
  *
  * - No `DATABASE_URL`: in process (one instance; a second replica would accept a replayed token).
  * - `DATABASE_URL`: in PostgreSQL, beside the feedback tables, so any number of replicas behind a
