@@ -4,7 +4,7 @@
  * under an advisory lock, so replicas starting together migrate one at a time.
  */
 import pg from 'pg';
-import { LOCK_SCHEMA_SQL, SCHEMA_LOCK_KEY } from './schema.sql.ts';
+import { HEALTH_SQL, LOCK_SCHEMA_SQL, SCHEMA_LOCK_KEY } from './schema.sql.ts';
 
 export interface PostgresPoolOptions {
   databaseUrl: string;
@@ -61,4 +61,23 @@ export async function openPostgresPool(
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   return pool;
+}
+
+const HEALTH_TIMEOUT_MS = 3000;
+
+/** The database answers `SELECT 1` within 3 s; never throws (for `/health`). */
+export async function poolAnswers(pool: pg.Pool): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), HEALTH_TIMEOUT_MS);
+  });
+  const probe = pool.query<{ ok: number }>(HEALTH_SQL).then(
+    (res) => res.rows[0]?.ok === 1,
+    () => false,
+  );
+  try {
+    return await Promise.race([probe, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

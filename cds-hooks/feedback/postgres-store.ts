@@ -5,11 +5,10 @@
  * `synchronous_commit=on`, is flushed to the WAL before the server acknowledges it.
  */
 import type pg from 'pg';
-import { openPostgresPool, type PostgresPoolOptions } from './postgres-pool.ts';
+import { openPostgresPool, type PostgresPoolOptions, poolAnswers } from './postgres-pool.ts';
 import {
   COUNT_SQL,
   type FeedbackRow,
-  HEALTH_SQL,
   INSERT_SQL,
   insertParams,
   listParams,
@@ -31,8 +30,6 @@ import {
 } from './store.ts';
 
 export type PostgresFeedbackStoreOptions = Omit<PostgresPoolOptions, 'statementTimeoutMillis'>;
-
-const HEALTH_TIMEOUT_MS = 3000;
 
 export async function openPostgresFeedbackStore(opts: PostgresFeedbackStoreOptions): Promise<FeedbackStore> {
   return new PostgresFeedbackStore(
@@ -92,22 +89,7 @@ class PostgresFeedbackStore implements FeedbackStore {
   }
 
   async health(): Promise<boolean> {
-    if (this.closed) return false;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const timeout = new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), HEALTH_TIMEOUT_MS);
-      });
-      const probe = this.pool.query<{ ok: number }>(HEALTH_SQL).then(
-        (res) => res.rows[0]?.ok === 1,
-        () => false,
-      );
-      return await Promise.race([probe, timeout]);
-    } catch {
-      return false;
-    } finally {
-      clearTimeout(timer);
-    }
+    return !this.closed && poolAnswers(this.pool);
   }
 
   async close(): Promise<void> {

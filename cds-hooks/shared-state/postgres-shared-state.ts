@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { ReplayStore } from '../auth/replay-cache.ts';
-import { openPostgresPool } from '../feedback/postgres-pool.ts';
+import { openPostgresPool, poolAnswers } from '../feedback/postgres-pool.ts';
 import { driverErrorCode, StoreError } from '../feedback/store.ts';
 import { SHOWN_CARDS_TTL_MS, type ShownCardsStore } from '../shown-cards.ts';
 import type { SharedState } from './index.ts';
@@ -145,13 +145,7 @@ export class PostgresSharedState implements SharedState {
   }
 
   async health(): Promise<boolean> {
-    if (this.closed) return false;
-    try {
-      const res = await this.pool.query<{ ok: number }>('SELECT 1 AS ok');
-      return res.rows[0]?.ok === 1;
-    } catch {
-      return false;
-    }
+    return !this.closed && poolAnswers(this.pool);
   }
 
   async close(): Promise<void> {
