@@ -9,21 +9,14 @@
 import MarkdownIt from 'markdown-it';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVIDENCE_EXTENSION } from '../../../cds-hooks/cards/card-kit.ts';
-import { createApi } from '../../../sandbox/ehr/api.ts';
-import {
-  buildHookRequest,
-  draftFromOrderable,
-  orderSelectContext,
-  patientViewContext,
-  SERVICE_FOR_HOOK,
-} from '../../../sandbox/ehr/hooks.ts';
-import type { Card, Discovery, HookName, Orderable, Session } from '../../../sandbox/ehr/types.ts';
+import { patientViewContext } from '../../../sandbox/ehr/hooks.ts';
+import type { Card } from '../../../sandbox/ehr/types.ts';
 import { SAMPLE_CATALOG, type SampleCatalogEntry } from '../../../sandbox/patients/load.ts';
 import { type Sandbox, startSandbox } from '../../../sandbox/server.ts';
 import { getKnowledge } from '../../../src/knowledge/index.ts';
+import { chartOf, openSandboxEhr, type SandboxEhr } from '../../support/sandbox-ehr.ts';
 
 const kb = getKnowledge();
-const USER = 'Practitioner/sandbox-oncologist';
 
 /**
  * At most 12 lines of detail: about what a CDS card panel shows beside the chart without
@@ -54,69 +47,16 @@ const topicOf = (c: Card) => c.source.topic?.code;
 const immunotherapyNames = [...kb.agents.values()].filter((a) => a.kind === 'immunotherapy').map((a) => a.id);
 
 let sandbox: Sandbox;
-let api: ReturnType<typeof createApi>;
-let session: Session;
-let discovery: Discovery;
-let orderables: Orderable[];
+let ehr: SandboxEhr;
 
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0, feedbackDataDir: 'memory://', logLevel: 'silent' });
-  api = createApi({ origin: sandbox.base });
-  session = await api.session();
-  discovery = await api.discovery(session);
-  orderables = await api.orderables();
+  ehr = await openSandboxEhr(sandbox.base);
 }, 60_000);
 
 afterAll(async () => {
   await sandbox?.close();
 });
-
-interface Chart {
-  userId: string;
-  patientId: string;
-  encounterId: string;
-}
-
-const chartOf = (e: SampleCatalogEntry): Chart => ({
-  userId: USER,
-  patientId: e.id,
-  encounterId: `${e.id}-enc`,
-});
-
-/** Prefetch filled (or not) by the sandbox back end, then the service called, as the EHR page does. */
-async function callHook(
-  hook: HookName,
-  chart: Chart,
-  context: Record<string, unknown>,
-  withPrefetch: boolean,
-): Promise<Card[]> {
-  const serviceId = SERVICE_FOR_HOOK[hook];
-  const service = discovery.services.find((s) => s.id === serviceId);
-  const fhir = await api.hookFhir({
-    ...chart,
-    ...(withPrefetch && service?.prefetch ? { prefetch: service.prefetch } : {}),
-  });
-  const body = buildHookRequest({
-    hook,
-    hookInstance: crypto.randomUUID(),
-    context,
-    fhir,
-    sendPrefetch: withPrefetch,
-  });
-  return (await api.callService(session, serviceId, body)).cards;
-}
-
-function selectDrug(chart: Chart, drug: string, withPrefetch: boolean): Promise<Card[]> {
-  const orderable = orderables.find((o) => o.name === drug);
-  if (!orderable) throw new Error(`the sandbox order list has no ${drug}`);
-  const draft = draftFromOrderable(orderable, chart, `draft-${drug}-${crypto.randomUUID().slice(0, 8)}`);
-  return callHook(
-    'order-select',
-    chart,
-    orderSelectContext(chart, [draft], [draft.id as string]),
-    withPrefetch,
-  );
-}
 
 /** What is wrong with one response as a clinician reads it (empty when nothing is). */
 function problems(where: string, cards: readonly Card[]): string[] {
@@ -182,10 +122,10 @@ describe.each(modes)(
   (_mode, withPrefetch) => {
     it.each(SAMPLE_CATALOG.map((e) => [e.id, e] as const))('%s', async (_id, entry) => {
       const chart = chartOf(entry);
-      const view = await callHook('patient-view', chart, patientViewContext(chart), withPrefetch);
+      const view = await ehr.callHook('patient-view', chart, patientViewContext(chart), withPrefetch);
       const found = problems('patient-view', view);
       for (const drug of Object.keys(entry.expect.orders ?? {})) {
-        found.push(...problems(`order-select ${drug}`, await selectDrug(chart, drug, withPrefetch)));
+        found.push(...problems(`order-select ${drug}`, await ehr.selectDrug(chart, drug, withPrefetch)));
       }
       expect(found).toEqual([]);
     });
@@ -196,7 +136,7 @@ describe('the ALK first-line therapy card (alk-naive)', () => {
   it('names immune checkpoint inhibitors once as a class, and the ROS1-only TKIs on one line', async () => {
     const entry = SAMPLE_CATALOG.find((e) => e.id === 'alk-naive') as SampleCatalogEntry;
     const chart = chartOf(entry);
-    const view = await callHook('patient-view', chart, patientViewContext(chart), true);
+    const view = await ehr.callHook('patient-view', chart, patientViewContext(chart), true);
     const therapy = view.find((c) => topicOf(c) === 'therapy-selection') as Card;
     const text = renderedText(therapy);
     expect(text).toMatch(/Immune checkpoint inhibitors \(pembrolizumab, nivolumab, …\): /);

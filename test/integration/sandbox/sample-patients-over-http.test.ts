@@ -13,36 +13,22 @@ import { EVIDENCE_EXTENSION } from '../../../cds-hooks/cards/card-kit.ts';
 import { createApi } from '../../../sandbox/ehr/api.ts';
 import {
   buildHookRequest,
-  draftFromOrderable,
-  orderSelectContext,
   orderSignContext,
   patientViewContext,
   SERVICE_FOR_HOOK,
 } from '../../../sandbox/ehr/hooks.ts';
-import type {
-  Card,
-  CdsRequest,
-  Discovery,
-  HookFhirResponse,
-  HookName,
-  Orderable,
-  Resource,
-  Session,
-} from '../../../sandbox/ehr/types.ts';
+import type { Card, CdsRequest, Discovery, Session } from '../../../sandbox/ehr/types.ts';
 import { SAMPLE_CATALOG, type SampleCatalogEntry } from '../../../sandbox/patients/load.ts';
 import { type Sandbox, startSandbox } from '../../../sandbox/server.ts';
 import { getKnowledge } from '../../../src/knowledge/index.ts';
+import { chartOf, openSandboxEhr, type SandboxEhr } from '../../support/sandbox-ehr.ts';
 
 const kb = getKnowledge();
-const USER = 'Practitioner/sandbox-oncologist';
 const RANK = { info: 0, warning: 1, critical: 2 } as const;
 type Severity = keyof typeof RANK;
 
 let sandbox: Sandbox;
-let api: ReturnType<typeof createApi>;
-let session: Session;
-let discovery: Discovery;
-let orderables: Orderable[];
+let ehr: SandboxEhr;
 
 /**
  * An EHR in front of the sandbox FHIR server whose requests picked by `fails` answer 500 with an
@@ -93,10 +79,7 @@ beforeAll(async () => {
     logLevel: 'silent',
     extraFhirServers,
   });
-  api = createApi({ origin: sandbox.base });
-  session = await api.session();
-  discovery = await api.discovery(session);
-  orderables = await api.orderables();
+  ehr = await openSandboxEhr(sandbox.base);
 }, 60_000);
 
 afterAll(async () => {
@@ -133,68 +116,6 @@ function offTopicCitations(cards: readonly Card[]): string[] {
   return off;
 }
 
-interface Chart {
-  userId: string;
-  patientId: string;
-  encounterId: string;
-}
-
-const chartOf = (e: SampleCatalogEntry): Chart => ({
-  userId: USER,
-  patientId: e.id,
-  encounterId: `${e.id}-enc`,
-});
-
-/** Fills prefetch (or not) through the sandbox back end and calls the service, as the EHR page does. */
-async function callHook(
-  hook: HookName,
-  chart: Chart,
-  context: Record<string, unknown>,
-  withPrefetch: boolean,
-  edit: (req: CdsRequest) => CdsRequest = (r) => r,
-): Promise<Card[]> {
-  const serviceId = SERVICE_FOR_HOOK[hook];
-  const service = discovery.services.find((s) => s.id === serviceId);
-  const fhir: HookFhirResponse = await api.hookFhir({
-    patientId: chart.patientId,
-    userId: chart.userId,
-    encounterId: chart.encounterId,
-    ...(withPrefetch && service?.prefetch ? { prefetch: service.prefetch } : {}),
-  });
-  const body = buildHookRequest({
-    hook,
-    hookInstance: crypto.randomUUID(),
-    context,
-    fhir,
-    sendPrefetch: withPrefetch,
-  });
-  const res = await api.callService(session, serviceId, edit(body));
-  return res.cards;
-}
-
-function draftOf(drug: string, chart: Chart, id: string): Resource {
-  const orderable = orderables.find((o) => o.name === drug);
-  if (!orderable) throw new Error(`the sandbox order list has no ${drug}`);
-  return draftFromOrderable(orderable, chart, id);
-}
-
-/** order-select with one drug, drafted and selected as the EHR page does it. */
-function selectDrug(
-  chart: Chart,
-  drug: string,
-  withPrefetch: boolean,
-  edit?: (req: CdsRequest) => CdsRequest,
-): Promise<Card[]> {
-  const draft = draftOf(drug, chart, `draft-${drug}-${crypto.randomUUID().slice(0, 8)}`);
-  return callHook(
-    'order-select',
-    chart,
-    orderSelectContext(chart, [draft], [draft.id as string]),
-    withPrefetch,
-    edit,
-  );
-}
-
 /** The card a drafted TKI gets when history and interactions could not be checked. */
 const couldNotCheckCard = (cards: readonly Card[]) =>
   cards.find((c) => topicOf(c) === 'drug-interaction' && /could not be checked/i.test(c.summary));
@@ -227,7 +148,7 @@ describe.each(modes)('every sample patient over HTTP, %s', (_mode, withPrefetch)
     const exp = entry.expect;
     const chart = chartOf(entry);
 
-    const view = await callHook('patient-view', chart, patientViewContext(chart), withPrefetch);
+    const view = await ehr.callHook('patient-view', chart, patientViewContext(chart), withPrefetch);
     // A clean read: nothing on any card says part of the record could not be read.
     expect(cardText(view)).not.toMatch(/could not (be )?check/i);
     expect(cardText(view)).not.toMatch(INTERNAL_WORDS);
@@ -270,7 +191,7 @@ describe.each(modes)('every sample patient over HTTP, %s', (_mode, withPrefetch)
 
     // Order-select with each drug the catalog names, drafted as the EHR page drafts it.
     for (const [drug, findings] of Object.entries(exp.orders ?? {})) {
-      const cards = await selectDrug(chart, drug, withPrefetch);
+      const cards = await ehr.selectDrug(chart, drug, withPrefetch);
       expect(cardText(cards)).not.toMatch(INTERNAL_WORDS);
       expect(offTopicCitations(cards)).toEqual([]);
       if (findings.length === 0) {
@@ -308,14 +229,14 @@ describe('carbamazepine (a strong CYP3A inducer named by medicationReference onl
   it.each(modes)(
     'is a critical lorlatinib card at patient-view, order-select and order-sign, %s',
     async (_m, withPrefetch) => {
-      const view = await callHook('patient-view', chart, patientViewContext(chart), withPrefetch);
+      const view = await ehr.callHook('patient-view', chart, patientViewContext(chart), withPrefetch);
       expect(lorlatinibCritical(view), cardText(view)).toBeDefined();
 
-      const select = await selectDrug(chart, 'lorlatinib', withPrefetch);
+      const select = await ehr.selectDrug(chart, 'lorlatinib', withPrefetch);
       expect(lorlatinibCritical(select), cardText(select)).toBeDefined();
 
-      const signed = draftOf('lorlatinib', chart, `sign-${crypto.randomUUID().slice(0, 8)}`);
-      const sign = await callHook('order-sign', chart, orderSignContext(chart, [signed]), withPrefetch);
+      const signed = ehr.draftOf('lorlatinib', chart, `sign-${crypto.randomUUID().slice(0, 8)}`);
+      const sign = await ehr.callHook('order-sign', chart, orderSignContext(chart, [signed]), withPrefetch);
       expect(lorlatinibCritical(sign), cardText(sign)).toBeDefined();
     },
   );
@@ -325,12 +246,12 @@ describe('carbamazepine (a strong CYP3A inducer named by medicationReference onl
       const { fhirServer: _s, fhirAuthorization: _a, ...rest } = req;
       return rest as CdsRequest;
     };
-    const view = await callHook('patient-view', chart, patientViewContext(chart), true, withoutServer);
+    const view = await ehr.callHook('patient-view', chart, patientViewContext(chart), true, withoutServer);
     const therapy = view.find((c) => topicOf(c) === 'therapy-selection');
     expect(therapy?.indicator).toBe('warning');
     expect(`${therapy?.summary} ${therapy?.detail}`).toMatch(/could not be checked|not fully checked/i);
 
-    const select = await selectDrug(chart, 'lorlatinib', true, withoutServer);
+    const select = await ehr.selectDrug(chart, 'lorlatinib', true, withoutServer);
     const warning = couldNotCheckCard(select);
     expect(warning?.indicator, cardText(select)).toBe('warning');
   });
@@ -343,7 +264,7 @@ describe('alk-renal-impairment (CrCl 21 mL/min by Cockcroft-Gault, CKD 4)', () =
     'patient-view: one pre-therapy card carries the brigatinib and the lorlatinib label dose rules, each citing its own label, %s',
     async (_m, withPrefetch) => {
       const chart = chartOf(entry);
-      const view = await callHook('patient-view', chart, patientViewContext(chart), withPrefetch);
+      const view = await ehr.callHook('patient-view', chart, patientViewContext(chart), withPrefetch);
       const card = view.find((c) => topicOf(c) === 'pretherapy-checks');
       expect(card?.indicator).toBe('warning');
       expect(card?.detail).toMatch(/Creatinine clearance \\\(Cockcroft-Gault\\\) 21 mL\/min/);
@@ -370,7 +291,7 @@ describe('the reason on the card, not only its severity', () => {
   it.each(modes)(
     'alk-after-crizotinib: ensartinib drafted → order-concordance warning that it is indicated only without a prior ALK inhibitor, naming crizotinib; alectinib or lorlatinib offered, %s',
     async (_m, withPrefetch) => {
-      const cards = await selectDrug(chartFor('alk-after-crizotinib'), 'ensartinib', withPrefetch);
+      const cards = await ehr.selectDrug(chartFor('alk-after-crizotinib'), 'ensartinib', withPrefetch);
       const card = cards.find((c) => topicOf(c) === 'order-concordance');
       expect(card?.indicator, cardText(cards)).toBe('warning');
       // The label's restriction heads the card, before the situation it is not listed for.
@@ -388,7 +309,7 @@ describe('the reason on the card, not only its severity', () => {
     'ros1-g2032r: the therapy card avoids lorlatinib for G2032R, and lorlatinib drafted → resistance-mutation warning with repotrectinib or taletrectinib offered, %s',
     async (_m, withPrefetch) => {
       const chart = chartFor('ros1-g2032r');
-      const view = await callHook('patient-view', chart, patientViewContext(chart), withPrefetch);
+      const view = await ehr.callHook('patient-view', chart, patientViewContext(chart), withPrefetch);
       const therapy = view.find((c) => topicOf(c) === 'therapy-selection');
       // Agents avoided for the same reason share its line.
       expect(therapy?.detail).toMatch(
@@ -397,7 +318,7 @@ describe('the reason on the card, not only its severity', () => {
       const { preferred, other } = optionsOf(therapy);
       expect([...preferred, ...other]).not.toContain('lorlatinib');
 
-      const cards = await selectDrug(chart, 'lorlatinib', withPrefetch);
+      const cards = await ehr.selectDrug(chart, 'lorlatinib', withPrefetch);
       const card = cards.find((c) => topicOf(c) === 'order-concordance');
       expect(card?.indicator, cardText(cards)).toBe('warning');
       expect(card?.summary).toMatch(/^Resistance mutation on file: Lorlatinib unlikely to work/);
@@ -410,14 +331,14 @@ describe('the reason on the card, not only its severity', () => {
 });
 
 describe('an EHR whose medication searches fail', () => {
-  const ehr = medicationsFail.state;
-  const throughProxy = (req: CdsRequest): CdsRequest => ({ ...req, fhirServer: ehr.base });
+  const failing = medicationsFail.state;
+  const throughProxy = (req: CdsRequest): CdsRequest => ({ ...req, fhirServer: failing.base });
 
   it('makes every card that depends on medications say so, and never reads the patient as TKI-naive silently', async () => {
     const entry = SAMPLE_CATALOG.find((e) => e.id === 'alk-after-alectinib') as SampleCatalogEntry;
     const chart = chartOf(entry);
-    const view = await callHook('patient-view', chart, patientViewContext(chart), false, throughProxy);
-    expect(ehr.failed.length).toBeGreaterThanOrEqual(3);
+    const view = await ehr.callHook('patient-view', chart, patientViewContext(chart), false, throughProxy);
+    expect(failing.failed.length).toBeGreaterThanOrEqual(3);
     const therapy = view.find((c) => topicOf(c) === 'therapy-selection');
     expect(therapy?.indicator).toBe('warning');
     expect(`${therapy?.summary}\n${therapy?.detail}`).toMatch(
@@ -425,7 +346,7 @@ describe('an EHR whose medication searches fail', () => {
     );
     expect(therapy?.detail).toMatch(/HTTP 500/);
 
-    const select = await selectDrug(chart, 'alectinib', false, throughProxy);
+    const select = await ehr.selectDrug(chart, 'alectinib', false, throughProxy);
     const warning = couldNotCheckCard(select);
     expect(warning?.indicator, cardText(select)).toBe('warning');
     expect(warning?.detail).toMatch(/review the medication record/i);
@@ -433,14 +354,14 @@ describe('an EHR whose medication searches fail', () => {
 });
 
 describe('an EHR whose biomarker searches fail', () => {
-  const ehr = biomarkersFail.state;
-  const throughProxy = (req: CdsRequest): CdsRequest => ({ ...req, fhirServer: ehr.base });
+  const failing = biomarkersFail.state;
+  const throughProxy = (req: CdsRequest): CdsRequest => ({ ...req, fhirServer: failing.base });
 
   it('says the results could not be read, and suggests no test order on that ground', async () => {
     const entry = SAMPLE_CATALOG.find((e) => e.id === 'ros1-brain-mets') as SampleCatalogEntry;
     const chart = chartOf(entry);
-    const view = await callHook('patient-view', chart, patientViewContext(chart), false, throughProxy);
-    expect(ehr.failed.length).toBeGreaterThan(0);
+    const view = await ehr.callHook('patient-view', chart, patientViewContext(chart), false, throughProxy);
+    expect(failing.failed.length).toBeGreaterThan(0);
     const testing = view.filter((c) => topicOf(c) === 'biomarker-testing');
     expect(testing.map((c) => c.summary)).toEqual([
       expect.stringMatching(/results could not be read from the EHR/),
@@ -448,7 +369,7 @@ describe('an EHR whose biomarker searches fail', () => {
     expect(testing[0]?.suggestions ?? []).toEqual([]);
     expect(view.find((c) => topicOf(c) === 'therapy-selection')).toBeUndefined();
 
-    const select = await selectDrug(chart, 'entrectinib', false, throughProxy);
+    const select = await ehr.selectDrug(chart, 'entrectinib', false, throughProxy);
     const concordance = select.find((c) => topicOf(c) === 'order-concordance');
     expect(concordance?.detail).toMatch(/ROS1 results could not be read from the EHR/);
     expect(concordance?.detail).not.toMatch(/ROS1 unknown/);
