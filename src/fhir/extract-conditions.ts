@@ -234,9 +234,16 @@ function lesionCountFrom(text: string): number | undefined {
 }
 
 const DIALYSIS_WORDS = /\b(dialysis|ha?emodialysis|peritoneal dialysis|CKD\s*(stage\s*)?5D)\b/i;
-/** Words about dialysis that do not mean the patient is on it. */
+/** Words that say the patient is not on dialysis. */
 const NOT_ON_DIALYSIS =
-  /\b(pre-?dialysis|no(t| longer)?( yet)? on dialysis|no dialysis|awaiting dialysis|dialysis (access|fistula|catheter|graft)|(arteriovenous|AV) (fistula|graft)|fistula|catheter)\b/i;
+  /\b(pre-?dialysis|no(t| longer)?( yet)? on dialysis|no dialysis|awaiting dialysis)\b/i;
+/**
+ * A dialysis access, or dialysis named only as an access's purpose: not by itself a patient on
+ * dialysis. Removed before the dialysis words are read, so "AV fistula for future dialysis" is not
+ * dialysis while "Haemodialysis via tunnelled catheter" still is.
+ */
+const DIALYSIS_ACCESS =
+  /\b(dialysis (access|fistula|catheter|graft)|(for|before|ahead of) (future |planned )?(ha?emo)?dialysis|(arteriovenous|AV) (fistula|graft))\b/gi;
 const SEVERE_CKD_WORDS =
   /\b(end[- ]stage (renal|kidney) disease|ESRD|ESKD|(chronic kidney disease|CKD),?\s*stage\s*(4|5|IV|V)\b|CKD\s*(G?4|G?5|IV|V)\b)/i;
 
@@ -244,7 +251,8 @@ const SEVERE_CKD_WORDS =
 function kidneyKindOf(kb: FhirKnowledge, c: AnyResource): KidneyFinding['kind'] | undefined {
   if (inSet(kb, c.code, 'kidneyDialysis')) return 'dialysis';
   const text = conceptText(c.code);
-  if (DIALYSIS_WORDS.test(text) && !NOT_ON_DIALYSIS.test(text)) return 'dialysis';
+  if (!NOT_ON_DIALYSIS.test(text) && DIALYSIS_WORDS.test(text.replace(DIALYSIS_ACCESS, ' ')))
+    return 'dialysis';
   if (inSet(kb, c.code, 'kidneySevere') || SEVERE_CKD_WORDS.test(text)) return 'severe-ckd';
   return undefined;
 }

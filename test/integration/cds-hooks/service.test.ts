@@ -1076,6 +1076,24 @@ describe('order-select and order-sign', () => {
     expect(checks?.detail).not.toMatch(/ZYKADIA|LORBRENA|ALECENSA/);
   });
 
+  it('with prefetch: CrCl 13 mL/min and "Haemodialysis via tunnelled catheter" (text only) on the problem list, crizotinib drafted → on dialysis: the label\'s dose for patients not on dialysis is not given as applying', async () => {
+    const pid = 'p-hd-catheter';
+    const onDialysis = kidneyProblem(pid, 'dialysis');
+    onDialysis.code = { text: 'Haemodialysis via tunnelled catheter' };
+    const record = [...alkNaiveRecord(pid, { creatinineUmolL: 380, weightKg: 61 }), onDialysis];
+    const cards = await selectDraft(
+      pid,
+      record,
+      draftMedicationRequest(pid, 'draft-criz', 'crizotinib 250 MG Oral Capsule', '1148495'),
+    );
+    const checks = cards.find((c) => topic(c) === 'pretherapy-checks');
+    expect(checks?.summary).toBe('Before Crizotinib: abnormal: Renal function');
+    expect(checks?.detail).toMatch(
+      /On dialysis per the problem list \\\(Haemodialysis via tunnelled catheter\\\)/,
+    );
+    expect(checks?.detail).not.toMatch(/not requiring dialysis: 250 mg orally once daily/);
+  });
+
   it('no prefetch: eGFR 22 (CKD-EPI 2021, "mL/min/1.73m2") and dialysis as ICD-10-CM Z99.2, lorlatinib signed → abnormal renal function, the dialysis statement, and the 75 mg dose note (eGFR in place of CrCl) flagged as not yet verified', async () => {
     const pid = 'p-egfr';
     const egfr = {

@@ -40,6 +40,9 @@ describe('kidney findings on the problem list', () => {
     ['CKD stage 4, not yet on dialysis', ['severe-ckd:active']],
     ['Dialysis access stenosis', []],
     ['Left arm AV fistula', []],
+    ['AV fistula created for future haemodialysis', []],
+    ['Haemodialysis via tunnelled catheter', ['dialysis:active']],
+    ['On haemodialysis through left AV fistula', ['dialysis:active']],
     ['Chronic kidney disease stage 3a', []],
   ])('text only: %j → %j', (text, expected) => {
     expect(kinds(condition('t', { text }))).toEqual(expected);
