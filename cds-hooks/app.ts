@@ -253,13 +253,14 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       const auth = await authorise(c.req.header('authorization'), audiences(c));
       if (!auth.ok) {
         c.get('log').outcome = auth.reason;
-        if (auth.unavailable) metrics.storeError('jti');
-        if (auth.unavailable)
+        if (auth.unavailable) {
+          metrics.storeError('jti');
           return outcomeResponse(
             503,
             operationOutcome('transient', 'the token could not be checked now; try again'),
             { 'retry-after': String(STORE_RETRY_AFTER_SEC) },
           );
+        }
         return unauthorized();
       }
       c.set('auth', auth);

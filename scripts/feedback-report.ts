@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type ReportConfig, readReportConfig } from '../cds-hooks/env.ts';
-import { type FeedbackStore, openFeedbackStore } from '../cds-hooks/feedback/index.ts';
+import { dataDirPath, type FeedbackStore, openFeedbackStore } from '../cds-hooks/feedback/index.ts';
 import {
   formatReport,
   type ReportFilter,
@@ -76,8 +76,6 @@ function readFlags(argv: string[]): { format: 'table' | 'json' | 'csv'; filter: 
   return { format, filter: { ...(since ? { since } : {}), ...(service ? { serviceId: service } : {}) } };
 }
 
-const isDirectory = (dataDir: string) => !/^[a-z]+:\/\//i.test(dataDir) || dataDir.startsWith('file://');
-
 /** The store to read, and what to clean up after. */
 async function openForReading(config: ReportConfig): Promise<{ store: FeedbackStore; done: () => void }> {
   if (config.databaseUrl) {
@@ -88,8 +86,8 @@ async function openForReading(config: ReportConfig): Promise<{ store: FeedbackSt
     };
   }
   const dir = config.feedbackDataDir;
-  if (!isDirectory(dir)) return { store: await openFeedbackStore({ dataDir: dir }), done: () => {} };
-  const path = dir.replace(/^file:\/\//, '');
+  const path = dataDirPath(dir);
+  if (!path) return { store: await openFeedbackStore({ dataDir: dir }), done: () => {} };
   if (!existsSync(path))
     throw new Error(`no feedback store at ${path} (set FEEDBACK_DATA_DIR, or DATABASE_URL for PostgreSQL)`);
   process.stderr.write(`feedback-report: reading PGlite at ${path} (from a copy)\n`);

@@ -45,7 +45,12 @@ export function stableUuid(...parts: string[]): string {
   const h = hash('sha1', parts.join('\u0000'), 'buffer');
   h[6] = ((h[6] as number) & 0x0f) | 0x50;
   h[8] = ((h[8] as number) & 0x3f) | 0x80;
-  const hex = h.subarray(0, 16).toString('hex');
+  return uuidText(h.subarray(0, 16));
+}
+
+/** 16 bytes as a uuid's text (8-4-4-4-12 hex digits). */
+export function uuidText(bytes: Buffer): string {
+  const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 

@@ -12,7 +12,7 @@
  * In text: `xxxxxxxx-xxxx-8xxx-[89ab]xxx-xxxxa151TTII`.
  */
 import type { Card } from '../schemas.ts';
-import type { Topic } from './card-kit.ts';
+import { type Topic, uuidText } from './card-kit.ts';
 
 export type Indicator = Card['indicator'];
 
@@ -54,12 +54,7 @@ function bytesOf(uuid: string): Buffer | undefined {
   return UUID.test(uuid) ? Buffer.from(uuid.replace(/-/g, ''), 'hex') : undefined;
 }
 
-function format(b: Buffer): string {
-  const hex = b.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}
-
-export function isTopic(code: string): code is Topic {
+function isTopic(code: string): code is Topic {
   return Object.hasOwn(TOPIC_NUMBERS, code);
 }
 
@@ -76,7 +71,7 @@ export function tagCardUuid(uuid: string, topic: Topic, indicator: Indicator): s
   b[13] = MARKER[1];
   b[14] = TOPIC_NUMBERS[topic];
   b[15] = INDICATOR_NUMBERS[indicator];
-  return format(b);
+  return uuidText(b);
 }
 
 /** The topic and indicator a card uuid of ours carries; undefined for any other uuid or text. */

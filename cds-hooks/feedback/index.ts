@@ -9,6 +9,7 @@ export type {
 } from './store.ts';
 export {
   DEFAULT_DATA_DIR,
+  dataDirPath,
   dedupeKey,
   FeedbackStoreError,
   normaliseRecord,

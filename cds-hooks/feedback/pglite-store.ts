@@ -28,6 +28,7 @@ import {
 import {
   assertRecord,
   clampLimit,
+  dataDirPath,
   type FeedbackRecord,
   type FeedbackStore,
   FeedbackStoreError,
@@ -55,16 +56,13 @@ class SerialQueue {
   }
 }
 
-function isFileDir(dataDir: string): boolean {
-  return !/^[a-z]+:\/\//i.test(dataDir) || dataDir.startsWith('file://');
-}
-
 export async function openPgliteFeedbackStore(opts: PgliteFeedbackStoreOptions): Promise<FeedbackStore> {
   const dataDir = opts.dataDir;
   let db: PGlite;
   try {
     // PGlite's NodeFS creates only the last path segment.
-    if (isFileDir(dataDir)) mkdirSync(dataDir.replace(/^file:\/\//, ''), { recursive: true });
+    const onDisk = dataDirPath(dataDir);
+    if (onDisk) mkdirSync(onDisk, { recursive: true });
     db = new PGlite(dataDir, { relaxedDurability: false });
     await db.waitReady;
     await db.transaction(async (tx) => {

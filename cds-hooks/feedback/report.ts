@@ -17,7 +17,7 @@ import type { FeedbackRecord, FeedbackStore } from './store.ts';
 export type ReportTopic = Topic | 'unknown';
 export type ReportIndicator = Indicator | 'unknown';
 
-export const REPORT_FORMATS = ['table', 'json', 'csv'] as const;
+const REPORT_FORMATS = ['table', 'json', 'csv'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 /** CDS Hooks service ids are URL path segments. */
@@ -42,7 +42,7 @@ export interface ReportFilter {
 }
 
 /** The instant a `since` day starts (UTC), as the store's scan takes it. */
-export function sinceInstant(since: string): Date {
+function sinceInstant(since: string): Date {
   return new Date(`${since}T00:00:00Z`);
 }
 
@@ -181,7 +181,7 @@ interface Group {
  * Counts records one at a time, so a report over any number of records holds only its rows (services
  * × topics × indicators × weeks).
  */
-export class ReportBuilder {
+class ReportBuilder {
   private readonly groups = new Map<string, Group>();
   private readonly since: number | undefined;
 

@@ -162,7 +162,7 @@ export function rowToRecord(row: FeedbackRow): FeedbackRecord {
 }
 
 /** Runs one query for a store, mapping its failures to FeedbackStoreError. */
-export type RunQuery = <R>(operation: string, sql: string, params: unknown[]) => Promise<R[]>;
+type RunQuery = <R>(operation: string, sql: string, params: unknown[]) => Promise<R[]>;
 
 /**
  * `FeedbackStore.scan` for both stores: a page at a time, each page its own query (PGlite queues

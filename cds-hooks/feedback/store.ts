@@ -83,9 +83,15 @@ export interface FeedbackStoreOptions {
 }
 
 export const DEFAULT_DATA_DIR = '.data/feedback';
+
+/** The folder a PGlite data dir is on disk (`file://` stripped), or undefined for `memory://` and the like. */
+export function dataDirPath(dataDir: string): string | undefined {
+  if (/^[a-z]+:\/\//i.test(dataDir) && !dataDir.startsWith('file://')) return undefined;
+  return dataDir.replace(/^file:\/\//, '');
+}
 export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_LIST_LIMIT = 1000;
-export const DEFAULT_SCAN_BATCH = 500;
+const DEFAULT_SCAN_BATCH = 500;
 
 /**
  * Error raised by a store on PostgreSQL or PGlite. The message names the store, the operation and,

@@ -3,7 +3,7 @@
  * readRecord → evaluate → cards. The services differ only in which findings become cards.
  */
 import { evaluate } from '../../src/core/evaluate.ts';
-import type { Assessment, DataGap, DraftOrder } from '../../src/core/model.ts';
+import { type Assessment, type DataGap, type DraftOrder, SEVERITY_RANK } from '../../src/core/model.ts';
 import { extractDraftOrders } from '../../src/fhir/extract-draft-orders.ts';
 import { type DataRequirement, dataRequirements } from '../../src/fhir/queries.ts';
 import { readRecord } from '../../src/fhir/to-snapshot.ts';
@@ -196,11 +196,9 @@ function patientViewCards(a: Assessment, ctx: CardContext): Card[] {
   return cards;
 }
 
-const INDICATOR_ORDER: Record<Card['indicator'], number> = { critical: 0, warning: 1, info: 2 };
-
 /** Critical first, then warning, then info; cards of one severity keep their order (sort is stable). */
 function bySeverity(cards: readonly Card[]): Card[] {
-  return [...cards].sort((a, b) => INDICATOR_ORDER[a.indicator] - INDICATOR_ORDER[b.indicator]);
+  return [...cards].sort((a, b) => SEVERITY_RANK[b.indicator] - SEVERITY_RANK[a.indicator]);
 }
 
 export async function handleHook(
@@ -269,13 +267,14 @@ export async function handleHook(
       findings = findings.filter((f) => selections.has(f.draft));
       shownKeys = findings.map(keyOf);
     } else {
+      const keys = findings.map(keyOf);
       // Unreadable memory: every finding is shown again rather than one hidden.
-      const shown = await deps.shownCards.shownAmong(findings.map(keyOf)).catch(() => {
+      const shown = await deps.shownCards.shownAmong(keys).catch(() => {
         shownCardsUnavailable = true;
         return new Set<string>();
       });
       // A critical finding (a contraindication) is shown again at signing even if order-select showed it.
-      findings = findings.filter((f) => f.severity === 'critical' || !shown.has(keyOf(f)));
+      findings = findings.filter((f, i) => f.severity === 'critical' || !shown.has(keys[i] as string));
     }
     cards = orderCards(findings, drafts, assessment.driver, ctx);
   }

@@ -21,7 +21,7 @@ export interface SharedState {
 
 export interface SharedStateOptions {
   databaseUrl?: string;
-  /** PostgreSQL pool size, default 10. */
+  /** PostgreSQL pool size, default 5. */
   poolMax?: number;
 }
 

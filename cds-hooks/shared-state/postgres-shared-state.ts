@@ -31,7 +31,7 @@ export interface PostgresSharedStateOptions {
   purgeIntervalMs?: number;
 }
 
-export const SHARED_STATE_STATEMENTS: readonly string[] = [
+const SHARED_STATE_STATEMENTS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS cds_jti_seen (
     key bytea PRIMARY KEY,
     expires_at timestamptz NOT NULL
@@ -80,7 +80,9 @@ export async function openPostgresSharedState(
   const pool = await openPostgresPool(
     {
       databaseUrl: opts.databaseUrl,
-      ...(opts.poolMax === undefined ? {} : { poolMax: opts.poolMax }),
+      // One short statement per request: 5 connections carry thousands a second, and keep each
+      // replica's share of max_connections small (10 more are the feedback store's).
+      poolMax: opts.poolMax ?? 5,
       connectionTimeoutMillis: statementTimeout,
       statementTimeoutMillis: statementTimeout,
     },
@@ -95,7 +97,7 @@ export class PostgresSharedState implements SharedState {
   readonly kind = 'postgres' as const;
   readonly replay: ReplayStore;
   readonly shownCards: ShownCardsStore;
-  /** Statements sent to the database since start (the bench reads it: round trips per request). */
+  /** Statements sent to the database since start (a test counts round trips per request with it). */
   statements = 0;
   private closed = false;
   private readonly purgeTimer: NodeJS.Timeout | undefined;
@@ -129,8 +131,9 @@ export class PostgresSharedState implements SharedState {
       },
       shownAmong: async (keys) => {
         if (keys.length === 0) return new Set();
-        const byDigest = new Map(keys.map((k) => [digest(k).toString('hex'), k]));
-        const res = await query<{ key: Buffer }>('read shown cards', SHOWN_SQL, [keys.map(digest), now()]);
+        const digests = keys.map(digest);
+        const byDigest = new Map(digests.map((d, i) => [d.toString('hex'), keys[i] as string]));
+        const res = await query<{ key: Buffer }>('read shown cards', SHOWN_SQL, [digests, now()]);
         return new Set(res.rows.map((r) => byDigest.get(r.key.toString('hex')) as string));
       },
     };

@@ -20,6 +20,7 @@ import {
   conceptText,
   effectiveDate,
   isString,
+  normaliseReference,
   refOf,
   resultStatus,
 } from './read.ts';
@@ -136,13 +137,6 @@ function reportText(report: AnyResource): string {
     .join('. ');
 }
 
-/** `https://x/fhir/Observation/o1/_history/2` → `Observation/o1`, so references compare by type and id. */
-function typeAndId(reference: unknown): string | undefined {
-  if (typeof reference !== 'string') return undefined;
-  const parts = reference.replace(/\/_history\/[^/]+$/, '').split('/');
-  return parts.length >= 2 ? `${parts[parts.length - 2]}/${parts[parts.length - 1]}` : reference;
-}
-
 /** Clauses of a conclusion: sentences, then ";" and "," (a decimal point is not a break). */
 const clauses = (text: string) =>
   text
@@ -203,7 +197,7 @@ function measurementsFromReport(
   if (!kind || !text || report.status === 'entered-in-error' || report.status === 'cancelled') return [];
   const out: Measurement[] = [];
   const date = effectiveDate(report);
-  const results = asArray<AnyResource>(report.result).map((r) => typeAndId(r?.reference));
+  const results = asArray<AnyResource>(report.result).map((r) => normaliseReference(r));
   const add = (analyteId: string, fragment: string | undefined, words?: string) => {
     const analyte = kb.analytes.get(analyteId);
     const known = structured.get(analyteId);
