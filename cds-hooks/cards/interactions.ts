@@ -25,11 +25,6 @@ import {
   summary,
 } from './card-kit.ts';
 
-/** The finding's message without the leading drug string (the core writes `<drug> (<class>): <text>`). */
-function withoutDrug(i: InteractionFinding): string {
-  return i.message.startsWith(`${i.with.display} `) ? i.message.slice(i.with.display.length + 1) : i.message;
-}
-
 export function interactionCards(a: Assessment, ctx: CardContext): CitedCard[] {
   const byDrug = new Map<string, InteractionFinding[]>();
   for (const i of a.interactions) {
@@ -59,7 +54,7 @@ export function interactionCards(a: Assessment, ctx: CardContext): CitedCard[] {
         sorted
           .map(
             (i) =>
-              `- **${generic(i.agent)}** ${md(withoutDrug(i))}${i.verified ? '' : ' *(label wording not verified)*'}`,
+              `- **${generic(i.agent)}** ${md(`(${i.className}): ${i.ruleMessage}`)}${i.verified ? '' : ' *(label wording not verified)*'}`,
           )
           .join('\n'),
         citations(ctx.kb, evidence),

@@ -45,7 +45,7 @@ export function attentionItems(a: Assessment, kb: Knowledge): AttentionItem[] {
     if (i.severity === 'critical') {
       items.push({
         severity: 'critical',
-        text: `${displayName(kb, i.agent)} + ${i.with.display}: ${firstSentence(i.message.replace(/^[^:]*\): /, ''))}`,
+        text: `${displayName(kb, i.agent)} + ${i.with.display}: ${firstSentence(i.ruleMessage)}`,
         agents: [i.agent],
         anchor: 'ix-h',
       });

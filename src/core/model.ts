@@ -442,7 +442,11 @@ export interface InteractionFinding {
   with: { drug: string; display: string; sources: Sources };
   interactionClass: string;
   severity: Severity;
+  /** `<drug> (<class>): <label's words>`, for a line of its own. */
   message: string;
+  /** The class as a reader names it ("strong CYP3A inducer"), and the label's words alone: for a line that names the drugs itself. */
+  className: string;
+  ruleMessage: string;
   evidence: string[];
   verified: boolean;
 }

@@ -42,6 +42,8 @@ export function evaluateInteractions(
         interactionClass: rule.class,
         severity: rule.severity,
         message: `${other.display} (${kb.interactionClassNames[rule.class]}): ${rule.message}`,
+        className: kb.interactionClassNames[rule.class],
+        ruleMessage: rule.message,
         // The class's sources, less label sections about other TKIs (the alectinib bradycardia label
         // is no source for a crizotinib finding).
         evidence: evidenceAbout(

@@ -94,6 +94,8 @@ describe('summaries stay under 140 characters', () => {
                 interactionClass: 'strong-cyp3a-inducer',
                 severity,
                 message: 'm',
+                className: 'strong CYP3A inducer',
+                ruleMessage: 'm',
                 evidence: ['fda-ddi-table'],
                 verified: false,
               },
