@@ -51,20 +51,21 @@ function tierText(title: string, options: readonly TherapyOption[]): string {
  */
 function openChecksText(a: Assessment, offered: readonly TherapyOption[]): string {
   const ids = offered.map((o) => o.id);
-  const open = new Map<string, { state: CheckState; agents: string[] }>();
+  // By check id, as the pre-therapy card (mergeChecks) and the app group them.
+  const open = new Map<string, { name: string; state: CheckState; agents: string[] }>();
   for (const list of a.checks.filter((c) => ids.includes(c.agent))) {
     for (const c of list.checks.filter((x) => x.state !== 'current')) {
-      const seen = open.get(c.name) ?? { state: c.state, agents: [] };
+      const seen = open.get(c.check) ?? { name: c.name, state: c.state, agents: [] };
       // Thresholds differ by agent: the worst state is the one said.
       if (CHECK_STATE_RANK[c.state] > CHECK_STATE_RANK[seen.state]) seen.state = c.state;
       seen.agents.push(list.agent);
-      open.set(c.name, seen);
+      open.set(c.check, seen);
     }
   }
   if (open.size === 0) return '';
   const withAgents = a.checks.filter((c) => ids.includes(c.agent)).length;
-  const parts = [...open.entries()].map(
-    ([name, { state, agents }]) =>
+  const parts = [...open.values()].map(
+    ({ name, state, agents }) =>
       `${kbText(name)} ${state.replace(/-/g, ' ')}${agents.length < withAgents ? ` (${agents.join(', ')})` : ''}`,
   );
   return `**Before the first dose**: ${parts.join('; ')}.`;

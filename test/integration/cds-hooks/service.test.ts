@@ -1219,6 +1219,13 @@ describe('order-select and order-sign', () => {
     const liver = altOnly.find((c) => topic(c) === 'pretherapy-checks');
     expect(liver?.detail).toMatch(/Liver tests.*abnormal/);
     expect(liver?.detail).not.toMatch(/Dose per label/);
+
+    // Crizotinib's label doses by bilirubin band (moderate and severe), with prefetch this time.
+    const crizotinib = draftMedicationRequest(pid, 'draft-criz', 'crizotinib 250 MG Oral Capsule', '1148495');
+    const criz = await selectDraft(pid, alkNaiveRecord(pid, { bilirubinMgDl: 4.1 }), crizotinib);
+    expect(criz.find((c) => topic(c) === 'pretherapy-checks')?.detail).toMatch(
+      /Dose per label \(Crizotinib\): If this is hepatic impairment: moderate .*200 mg twice daily; severe .*250 mg once daily/,
+    );
   });
 
   it('alectinib signed, no prefetch, heart rate and blood pressure never recorded → pre-therapy card: heart rate missing, blood pressure missing; the 12-lead ECG the heart-rate check orders is offered', async () => {
