@@ -833,10 +833,10 @@ describe('order-select and order-sign', () => {
     record: Record<string, unknown>[],
     draft: Record<string, unknown>,
     hook: 'order-select' | 'order-sign' = 'order-select',
-    opts: { viaFhirServer?: boolean } = {},
+    opts: { viaFhirServer?: boolean; fail?: Record<string, number> } = {},
   ): Promise<Card[]> {
     const log: FhirServerLog = { requests: [] };
-    if (opts.viaFhirServer) msw.use(...fhirServer(EHR, record, log));
+    if (opts.viaFhirServer) msw.use(...fhirServer(EHR, record, log, opts.fail));
     const data = opts.viaFhirServer
       ? { fhirServer: EHR, fhirAuthorization: fhirAuthorization(pid, `tok-${pid}`) }
       : { prefetch: prefetchFor(record, pid) };
@@ -1074,6 +1074,23 @@ describe('order-select and order-sign', () => {
     // The card cites crizotinib's own label only.
     expect(checks?.detail).toMatch(/XALKORI/);
     expect(checks?.detail).not.toMatch(/ZYKADIA|LORBRENA|ALECENSA/);
+  });
+
+  it('no prefetch, the Condition search answers 500: CrCl 13 mL/min, crizotinib drafted → the renal check says the problem list could not be read (dialysis not known)', async () => {
+    const pid = 'p-conditions-down';
+    const record = alkNaiveRecord(pid, { creatinineUmolL: 380, weightKg: 61 });
+    const cards = await selectDraft(
+      pid,
+      record,
+      draftMedicationRequest(pid, 'draft-criz', 'crizotinib 250 MG Oral Capsule', '1148495'),
+      'order-select',
+      { viaFhirServer: true, fail: { Condition: 500 } },
+    );
+    const checks = cards.find((c) => topic(c) === 'pretherapy-checks');
+    expect(checks?.summary).toMatch(/Renal function/);
+    expect(checks?.detail).toMatch(
+      /Problem list could not be read .*dialysis or severe kidney disease is not known/,
+    );
   });
 
   it('with prefetch: CrCl 13 mL/min and "Haemodialysis via tunnelled catheter" (text only) on the problem list, crizotinib drafted → on dialysis: the label\'s dose for patients not on dialysis is not given as applying', async () => {
