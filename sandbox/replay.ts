@@ -5,6 +5,8 @@
  * service and the SMART app it launches evaluate at that date. Sandbox only: a developer's tool to
  * see what a clinician would have seen then.
  */
+import { z } from 'zod';
+
 type R = Record<string, unknown>;
 
 /** The replay date, when one is set (YYYY-MM-DD); shared by the FHIR server, the CDS service and the app. */
@@ -25,8 +27,8 @@ export class ReplayClock {
       this.day = undefined;
       return;
     }
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(`${day}T00:00:00Z`)))
-      throw new RangeError(`"${day}" is not a date (YYYY-MM-DD)`);
+    // A calendar day (zod's ISO date, as SANDBOX_TODAY is read): Date.parse takes 2024-02-31 as 2 March.
+    if (!z.iso.date().safeParse(day).success) throw new RangeError(`"${day}" is not a date (YYYY-MM-DD)`);
     if (Date.parse(`${day}T00:00:00Z`) > Date.now()) throw new RangeError(`${day} is in the future`);
     this.day = day;
   }

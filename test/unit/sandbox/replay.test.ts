@@ -65,6 +65,7 @@ describe('ReplayClock', () => {
     expect(clock.now().toISOString()).toBe('2026-08-15T23:59:59.000Z');
     expect(() => clock.set('2999-01-01')).toThrow(/future/);
     expect(() => clock.set('15/08/2026')).toThrow(/not a date/);
+    expect(() => clock.set('2024-02-31')).toThrow(/not a date/);
     clock.set(undefined);
     expect(clock.get()).toBeUndefined();
   });
