@@ -243,14 +243,6 @@ export function canApply(card: Card, outcome: CardOutcome | undefined, key: stri
   return card.selectionBehavior !== 'at-most-one';
 }
 
-/** Critical cards with no decision yet: what stands in the way of signing. */
-export function unresolvedCritical(
-  cards: readonly { card: Card; key: string }[],
-  outcomes: Readonly<Record<string, CardOutcome>>,
-): Card[] {
-  return cards.filter(({ card, key }) => card.indicator === 'critical' && !outcomes[key]).map((c) => c.card);
-}
-
 // --- Feedback ------------------------------------------------------------------------------------
 
 export function acceptedFeedback(cardUuid: string, suggestionUuids: string[], at: Date): FeedbackRequest {

@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { describeErrorBody } from '../../../sandbox/ehr/api.ts';
-import { usableCards } from '../../../sandbox/ehr/cds-client.ts';
+import { type HookRun, usableCards } from '../../../sandbox/ehr/cds-client.ts';
+import { blockingCards } from '../../../sandbox/ehr/components/Chart.tsx';
 import {
   acceptedFeedback,
   applyActions,
@@ -21,7 +22,6 @@ import {
   redact,
   resourceLabel,
   safeHttpUrl,
-  unresolvedCritical,
   withLaunchParams,
 } from '../../../sandbox/ehr/hooks.ts';
 import type { Card, HookFhirResponse, Resource } from '../../../sandbox/ehr/types.ts';
@@ -255,15 +255,19 @@ describe('which suggestions can be applied', () => {
     expect(cardProblem(card)).toBeUndefined();
   });
 
-  it('unresolved critical cards are what blocks signing', () => {
-    const critical = card;
-    const info = PATIENT_VIEW_ROS1.cards[0] as Card;
-    const entries = [
-      { card: critical, key: 'c1' },
-      { card: info, key: 'c2' },
-    ];
-    expect(unresolvedCritical(entries, {})).toEqual([critical]);
-    expect(unresolvedCritical(entries, { c1: { kind: 'overridden' } })).toEqual([]);
+  it('undecided critical (and warning) cards are what blocks signing; an info card never does', () => {
+    const critical = { ...card, uuid: 'c1' };
+    const info = { ...(PATIENT_VIEW_ROS1.cards[0] as Card), indicator: 'info' as const, uuid: 'c2' };
+    const run: HookRun = {
+      serviceId: 'alk-ros1-order-sign',
+      hook: 'order-sign',
+      hookInstance: 'h1',
+      cards: [critical, info],
+      malformed: 0,
+      at: '2026-12-06T09:00:00Z',
+    };
+    expect(blockingCards([], run, {}).map((e) => e.card)).toEqual([critical]);
+    expect(blockingCards([], run, { c1: { kind: 'overridden' } })).toEqual([]);
   });
 });
 
