@@ -1159,59 +1159,65 @@ describe('order-select and order-sign', () => {
     );
   });
 
-  it('no prefetch: echo and ECG results only in report conclusions ("LVEF 30-35% (visual estimate)", "Sinus bradycardia at 48 bpm. QTc 512 ms"), ROS1+, crizotinib drafted → critical pre-therapy card with LVEF 30 %, QTc 512 ms and heart rate 48/min, each from its report', async () => {
-    const pid = 'p-reports';
-    const report = (
-      id: string,
-      category: Record<string, string>,
-      code: Record<string, unknown>,
-      conclusion: string,
-      days: number,
-    ) => ({
-      resourceType: 'DiagnosticReport',
-      id: `${pid}-${id}`,
-      status: 'final',
-      category: [{ coding: [category] }],
-      code,
-      subject: { reference: `Patient/${pid}` },
-      effectiveDateTime: new Date(Date.parse(NOW) - days * 86_400_000).toISOString(),
-      conclusion,
-    });
-    const record = [
-      ...ros1NaiveRecord(pid, { omit: ['lvef', 'qtc', 'heart-rate'] }),
-      report(
-        'echo',
-        { system: 'http://loinc.org', code: 'LP29708-2', display: 'Cardiology' },
-        {
-          coding: [{ system: 'http://loinc.org', code: '34552-0', display: 'Cardiac 2D echo panel' }],
-          text: 'Echocardiogram complete',
-        },
-        'Moderately reduced LV systolic function, LVEF 30-35% (visual estimate).',
-        12,
-      ),
-      report(
-        'ecg',
-        { system: 'http://terminology.hl7.org/CodeSystem/v2-0074', code: 'EC', display: 'Electrocardiac' },
-        { text: '12 Lead ECG' },
-        'Sinus bradycardia at 48 bpm. QTc 512 ms. Abnormal ECG.',
-        3,
-      ),
-    ];
-    const cards = await selectDraft(
-      pid,
-      record,
-      draftMedicationRequest(pid, 'draft-criz', 'crizotinib 250 MG Oral Capsule', '1148495'),
-      'order-select',
-      { viaFhirServer: true },
-    );
-    const checks = cards.find((c) => topic(c) === 'pretherapy-checks');
-    expect(checks?.indicator).toBe('critical');
-    expect(checks?.summary).toMatch(/^Before Crizotinib: abnormal: /);
-    for (const name of ['LVEF', 'ECG: QTc', 'Heart rate']) expect(checks?.summary).toContain(name);
-    expect(checks?.detail).toMatch(/LVEF 30 % on [\d-]+ \\\(&lt; 50 %\\\)/);
-    expect(checks?.detail).toMatch(/QTc 512 ms on [\d-]+ \\\(≥ 500 ms\\\)/);
-    expect(checks?.detail).toMatch(/Heart rate 48 \/min on [\d-]+ \\\(&lt; 50 \/min\\\)/);
-  });
+  it.each([
+    ['no prefetch', true],
+    ['with prefetch (the reports template carries the cardiology categories)', false],
+  ])(
+    '%s: echo and ECG results only in report conclusions ("LVEF 30-35% (visual estimate)", "Sinus bradycardia at 48 bpm. QTc 512 ms"), ROS1+, crizotinib drafted → critical pre-therapy card with LVEF 30 %, QTc 512 ms and heart rate 48/min, each from its report',
+    async (_how, viaFhirServer) => {
+      const pid = viaFhirServer ? 'p-reports' : 'p-reports-prefetch';
+      const report = (
+        id: string,
+        category: Record<string, string>,
+        code: Record<string, unknown>,
+        conclusion: string,
+        days: number,
+      ) => ({
+        resourceType: 'DiagnosticReport',
+        id: `${pid}-${id}`,
+        status: 'final',
+        category: [{ coding: [category] }],
+        code,
+        subject: { reference: `Patient/${pid}` },
+        effectiveDateTime: new Date(Date.parse(NOW) - days * 86_400_000).toISOString(),
+        conclusion,
+      });
+      const record = [
+        ...ros1NaiveRecord(pid, { omit: ['lvef', 'qtc', 'heart-rate'] }),
+        report(
+          'echo',
+          { system: 'http://loinc.org', code: 'LP29708-2', display: 'Cardiology' },
+          {
+            coding: [{ system: 'http://loinc.org', code: '34552-0', display: 'Cardiac 2D echo panel' }],
+            text: 'Echocardiogram complete',
+          },
+          'Moderately reduced LV systolic function, LVEF 30-35% (visual estimate).',
+          12,
+        ),
+        report(
+          'ecg',
+          { system: 'http://terminology.hl7.org/CodeSystem/v2-0074', code: 'EC', display: 'Electrocardiac' },
+          { text: '12 Lead ECG' },
+          'Sinus bradycardia at 48 bpm. QTc 512 ms. Abnormal ECG.',
+          3,
+        ),
+      ];
+      const cards = await selectDraft(
+        pid,
+        record,
+        draftMedicationRequest(pid, 'draft-criz', 'crizotinib 250 MG Oral Capsule', '1148495'),
+        'order-select',
+        { viaFhirServer },
+      );
+      const checks = cards.find((c) => topic(c) === 'pretherapy-checks');
+      expect(checks?.indicator).toBe('critical');
+      expect(checks?.summary).toMatch(/^Before Crizotinib: abnormal: /);
+      for (const name of ['LVEF', 'ECG: QTc', 'Heart rate']) expect(checks?.summary).toContain(name);
+      expect(checks?.detail).toMatch(/LVEF 30 % on [\d-]+ \\\(&lt; 50 %\\\)/);
+      expect(checks?.detail).toMatch(/QTc 512 ms on [\d-]+ \\\(≥ 500 ms\\\)/);
+      expect(checks?.detail).toMatch(/Heart rate 48 \/min on [\d-]+ \\\(&lt; 50 \/min\\\)/);
+    },
+  );
 
   it('no prefetch: total bilirubin 4.1 mg/dL, alectinib drafted → the liver check is abnormal and carries the Child-Pugh C dose; an ALT rise alone carries no hepatic dose rule', async () => {
     const pid = 'p-hepatic';
