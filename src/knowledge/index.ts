@@ -94,6 +94,12 @@ function indexById<T extends { id: string }>(
   return map;
 }
 
+/**
+ * The analytes the renal check's Cockcroft-Gault estimate reads (src/core/rules/renal-function.ts):
+ * a check with the `kidney-disease` hint needs all three in checks.json.
+ */
+export const RENAL_ANALYTES = { crcl: 'crcl', creatinine: 'creatinine', weight: 'body-weight' } as const;
+
 export function loadKnowledge(sources: KnowledgeSources = bundledSources): Knowledge {
   const {
     meta,
@@ -154,6 +160,10 @@ export function loadKnowledge(sources: KnowledgeSources = bundledSources): Knowl
     for (const a of check.analytes) {
       if (!analytes.has(a.analyte)) problems.push(`check ${check.id} names unknown analyte "${a.analyte}"`);
     }
+    if (check.hints?.includes('kidney-disease'))
+      for (const id of Object.values(RENAL_ANALYTES))
+        if (!analytes.has(id))
+          problems.push(`check ${check.id} estimates CrCl but analyte "${id}" is missing`);
     for (const order of check.orders) {
       for (const a of order.covers) {
         if (!check.analytes.some((x) => x.analyte === a))

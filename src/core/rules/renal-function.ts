@@ -6,12 +6,14 @@
  * sex and the latest body weight, and says which of each it used. Without any of them it is not
  * guessed: the reading says what is missing (never "normal").
  */
+
+import { RENAL_ANALYTES } from '../../knowledge/index.ts';
 import { ageInYears, dayOf } from '../dates.ts';
 import type { KidneyFinding, Measurement, PatientSnapshot } from '../model.ts';
 
-export const CRCL = 'crcl';
-const CREATININE = 'creatinine';
-const BODY_WEIGHT = 'body-weight';
+export const CRCL = RENAL_ANALYTES.crcl;
+const CREATININE = RENAL_ANALYTES.creatinine;
+const BODY_WEIGHT = RENAL_ANALYTES.weight;
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 

@@ -208,6 +208,16 @@ describe('the integrity guard rejects broken copies', () => {
     expectInvalid(s, /rxnorm/);
   });
 
+  it('a renal check whose Cockcroft-Gault inputs are not all analytes', () => {
+    const s = copy();
+    const checks = s.checks as Raw;
+    checks.analytes = checks.analytes.filter((a: Raw) => a.id !== 'body-weight');
+    for (const c of checks.checks) c.analytes = c.analytes.filter((a: Raw) => a.analyte !== 'body-weight');
+    for (const c of checks.checks)
+      for (const o of c.orders) o.covers = o.covers.filter((x: string) => x !== 'body-weight');
+    expectInvalid(s, /estimates CrCl but analyte "body-weight" is missing/);
+  });
+
   it('a percent-of-cells biomarker test without its positivity cut-off', () => {
     const s = copy();
     const test = (s.codes as Raw).biomarkerTests.find((t: Raw) => t.quantity === 'percent-cells');
