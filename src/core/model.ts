@@ -291,6 +291,7 @@ export const DEFAULT_CONFIG: EvaluateConfig = {
   reproductivePotentialMaxAge: 55,
   resistanceTestSlackDays: 30,
   creatinineClearanceWeightWindowDays: 90,
+  // [kb-regimen-lines]: drugs started within this many days are one regimen.
   regimenStartWindowDays: 14,
 };
 

@@ -153,7 +153,8 @@ export function summariseTherapy(
   const groups = groupRegimens(sorted, config.regimenStartWindowDays);
   const notices: Notice[] = [];
   // An agent stopped with no reason recorded while the rest of its regimen went on is the end of
-  // induction (carboplatin after 4 cycles, pemetrexed + pembrolizumab continuing), not progression.
+  // induction (carboplatin after 4 cycles, pemetrexed + pembrolizumab continuing), not progression
+  // [kb-regimen-lines].
   const maintenanceOnly = new Set<TherapyLine>();
   for (const g of groups) {
     for (const l of g.dropped) {
